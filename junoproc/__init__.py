@@ -13,6 +13,8 @@ Conventions used everywhere in the package
 """
 
 from ._version import __version__
+from .camera import CameraModel
+from .decompand import compand, decompand
 from .exceptions import (
     ArchiveError,
     FileFormatError,
@@ -25,11 +27,20 @@ from .exceptions import (
     OutputExistsError,
     UnknownFilterError,
 )
+from .framelets import FilterStack, quicklook_composite, separate_filters
+from .io import RawImage, load
 from .metadata import Metadata, parse_metadata, read_metadata_json
+from .pipeline import Processed, process, save
+from .pointing import SpinPointing
+from .stretch import COLOUR_PRESETS, stretch
+from .writers import write_image
 
 __all__ = [
+    "COLOUR_PRESETS",
     "ArchiveError",
+    "CameraModel",
     "FileFormatError",
+    "FilterStack",
     "ImageTooLargeError",
     "JunoprocError",
     "JunoprocWarning",
@@ -38,8 +49,20 @@ __all__ = [
     "MetadataWarning",
     "MissingFileError",
     "OutputExistsError",
+    "Processed",
+    "RawImage",
+    "SpinPointing",
     "UnknownFilterError",
     "__version__",
+    "compand",
+    "decompand",
+    "load",
     "parse_metadata",
+    "process",
+    "quicklook_composite",
     "read_metadata_json",
+    "save",
+    "separate_filters",
+    "stretch",
+    "write_image",
 ]

@@ -37,7 +37,7 @@ class FileFormatError(JunoprocError, ValueError):
 
 
 class ImageTooLargeError(FileFormatError):
-    """An image claims more pixels than junoproc will decode (guards against decompression bombs)."""
+    """An image claims more pixels than junoproc will decode (a decompression-bomb guard)."""
 
 
 class MetadataError(JunoprocError, ValueError):

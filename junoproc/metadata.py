@@ -11,7 +11,7 @@ Examples
 >>> from junoproc.metadata import parse_metadata
 >>> meta = parse_metadata({
 ...     "PRODUCT_ID": "JNCE_2022186_43C00080_V01", "START_TIME": "2022-07-05T12:17:39.223",
-...     "STOP_TIME": "2022-07-05T12:17:52.615", "INTERFRAME_DELAY": "0.372 <s>",
+...     "STOP_TIME": "2022-07-05T12:17:43.687", "INTERFRAME_DELAY": "0.372 <s>",
 ...     "EXPOSURE_DURATION": "9.600000 <ms>", "JNO:TDI_STAGES_COUNT": 3,
 ...     "FILTER_NAME": ["BLUE", "GREEN", "RED"], "LINES": 4608, "LINE_SAMPLES": 1648,
 ...     "SAMPLE_BIT_MODE_ID": "SQROOT", "TARGET_NAME": "JUPITER", "PJ": "43"})
@@ -68,9 +68,13 @@ _REQUIRED = (
 
 _UNIT_TO_SECONDS = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "msec": 1e-3, "us": 1e-6}
 
-_VALUE_UNIT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?:<\s*([^>]*)\s*>)?\s*$")
+_VALUE_UNIT = re.compile(
+    r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?:<\s*([^>]*)\s*>)?\s*$"
+)
 
-_METHANE_CY = re.compile(r"INS-61504_DISTORTION_Y\s*=\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
+_METHANE_CY = re.compile(
+    r"INS-61504_DISTORTION_Y\s*=\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -229,7 +233,9 @@ def _int(value: Any, key: str, source: str | None) -> int:
             raise ValueError
         return int(str(value).strip()) if isinstance(value, str) else int(value)
     except (TypeError, ValueError):
-        raise MetadataError(f"{_where(source)}cannot parse {key} = {value!r} as an integer") from None
+        raise MetadataError(
+            f"{_where(source)}cannot parse {key} = {value!r} as an integer"
+        ) from None
 
 
 def _time(value: Any, key: str, source: str | None) -> Time:
@@ -241,7 +247,9 @@ def _time(value: Any, key: str, source: str | None) -> Time:
     try:
         t = Time(text, format="isot", scale="utc")
     except ValueError:
-        raise MetadataError(f"{_where(source)}cannot parse {key} = {value!r} as a UTC time") from None
+        raise MetadataError(
+            f"{_where(source)}cannot parse {key} = {value!r} as a UTC time"
+        ) from None
     return t
 
 
@@ -319,7 +327,9 @@ def parse_metadata(raw: Mapping[str, Any], *, source: str | None = None) -> Meta
     (12, 312.5, 0.1024)
     """
     if not isinstance(raw, Mapping):
-        raise MetadataError(f"{_where(source)}metadata must be a mapping of keywords, got {type(raw).__name__}")
+        raise MetadataError(
+            f"{_where(source)}metadata must be a mapping of keywords, got {type(raw).__name__}"
+        )
     for key in _REQUIRED:
         _get(raw, key, source)
 
@@ -333,7 +343,9 @@ def parse_metadata(raw: Mapping[str, Any], *, source: str | None = None) -> Meta
         stop = _time(stop_value, "STOP_TIME", source)
     delay = _seconds(raw["INTERFRAME_DELAY"], "INTERFRAME_DELAY", source)
     if delay <= 0:
-        raise MetadataError(f"{_where(source)}INTERFRAME_DELAY must be positive, got {raw['INTERFRAME_DELAY']!r}")
+        raise MetadataError(
+            f"{_where(source)}INTERFRAME_DELAY must be positive, got {raw['INTERFRAME_DELAY']!r}"
+        )
     exposure = _seconds(raw["EXPOSURE_DURATION"], "EXPOSURE_DURATION", source, default_unit="ms")
     filters = _filters(raw["FILTER_NAME"], source)
     lines = _int(raw["LINES"], "LINES", source)
@@ -349,7 +361,9 @@ def parse_metadata(raw: Mapping[str, Any], *, source: str | None = None) -> Meta
     bits = _int(raw.get("SAMPLE_BITS", 8), "SAMPLE_BITS", source)
     companding = _text(raw.get("SAMPLE_BIT_MODE_ID", "SQROOT" if bits == 8 else "LIN1")).upper()
     if lines <= 0 or samples <= 0:
-        raise MetadataError(f"{_where(source)}LINES and LINE_SAMPLES must be positive, got {lines} x {samples}")
+        raise MetadataError(
+            f"{_where(source)}LINES and LINE_SAMPLES must be positive, got {lines} x {samples}"
+        )
     sclk = raw.get("SPACECRAFT_CLOCK_START_COUNT")
     rationale = _text(raw.get("RATIONALE_DESC"))
     m = _METHANE_CY.search(rationale)
@@ -384,7 +398,9 @@ def _check_consistency(meta: Metadata, source: str | None) -> None:
     """Checks that need only the metadata (the pixel checks live in the loaders)."""
     where = _where(source)
     if meta.line_samples != LINE_SAMPLES:
-        raise MetadataError(f"{where}LINE_SAMPLES = {meta.line_samples}, JunoCam lines have {LINE_SAMPLES}")
+        raise MetadataError(
+            f"{where}LINE_SAMPLES = {meta.line_samples}, JunoCam lines have {LINE_SAMPLES}"
+        )
     if meta.lines % meta.frame_height:
         raise MetadataError(
             f"{where}LINES = {meta.lines} is not a multiple of {meta.frame_height} "
@@ -402,7 +418,8 @@ def _check_consistency(meta: Metadata, source: str | None) -> None:
         if mismatch > 0.005:
             warnings.warn(
                 f"{where}STOP_TIME - START_TIME = {duration:.3f} s differs from {meta.n_frames} "
-                f"frames x {meta.interframe_delay_s:.3f} s = {expected:.3f} s by {mismatch * 1e3:.0f} ms",
+                f"frames x {meta.interframe_delay_s:.3f} s = {expected:.3f} s "
+                f"by {mismatch * 1e3:.0f} ms",
                 MetadataWarning,
                 stacklevel=3,
             )

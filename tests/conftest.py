@@ -21,7 +21,9 @@ METHANE_PRODUCTS = [p for p in REAL_PRODUCTS if "M0" in p.split("_")[2]]
 def require_shared() -> Path:
     """Skip (with the reason) when ../shared/sample_data is not beside the checkout."""
     if not JUNOCAM.is_dir():
-        pytest.skip(f"real sample data not found at {JUNOCAM} (CI keeps ../shared beside the checkout)")
+        pytest.skip(
+            f"real sample data not found at {JUNOCAM} (CI keeps ../shared beside the checkout)"
+        )
     return SAMPLE
 
 

@@ -1,0 +1,358 @@
+"""The ``junoproc`` command: a thin shell over the library.
+
+Exit status: 0 on success, 2 on bad input or usage (one line on stderr, no
+traceback), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._version import __version__
+from .exceptions import JunoprocError, OutputExistsError
+
+__all__ = ["main"]
+
+logger = logging.getLogger("junoproc")
+
+_EPILOG = (
+    "Inputs may be a -raw.png, a Metadata.json, zip bundles, a PDS .LBL/.IMG, a folder "
+    "or a product id."
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(f"{self.prog}: {message}")
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="only errors")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="junoproc",
+        description="Turn JunoCam raw framelet strips into pictures and linear data.",
+        epilog=_EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"junoproc {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser(
+        "info",
+        help="describe a raw product",
+        description="Print what a raw product is.",
+        epilog=_EPILOG,
+    )
+    p.add_argument("path", help="the product")
+    p.add_argument("--json", action="store_true", help="print the metadata as JSON")
+    _add_common(p)
+
+    p = sub.add_parser(
+        "decompand",
+        help="write the linear (decompanded) strip",
+        description="Decompand a raw strip to linear DN and write it. PNG output is "
+        "16-bit (DN 0..2879 fit exactly); TIFF and FITS are float32.",
+        epilog=_EPILOG,
+    )
+    p.add_argument("path", help="the product")
+    p.add_argument("-o", "--output", required=True, help="output file (.png, .tif, .fits)")
+    p.add_argument(
+        "--bin-centres",
+        action="store_true",
+        help="decompand to the centre of each code's DN bin (needs .tif or .fits)",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    _add_common(p)
+
+    p = sub.add_parser(
+        "split",
+        help="write one image per filter",
+        description="Separate a raw strip into one image per filter (framelets in frame "
+        "order), as linear DN (16-bit PNG by default) or the original codes.",
+        epilog=_EPILOG,
+    )
+    p.add_argument("path", help="the product")
+    p.add_argument("-o", "--output", required=True, help="output folder (created if missing)")
+    p.add_argument(
+        "--format", choices=("png", "tif", "fits"), default="png", help="file format (png)"
+    )
+    p.add_argument(
+        "--companded", action="store_true", help="keep the raw 8-bit codes (no decompanding)"
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    _add_common(p)
+
+    p = sub.add_parser(
+        "process",
+        help="make a picture of a product",
+        description="Process a raw product into a colour (or single-band) picture. "
+        "PNG/TIFF get a stretched picture with coverage as alpha; FITS gets linear data.",
+        epilog=_EPILOG,
+    )
+    p.add_argument("path", help="the product")
+    p.add_argument("-o", "--output", required=True, help="output file (.png, .tif, .fits)")
+    p.add_argument(
+        "--stitch",
+        choices=("quicklook",),
+        default="quicklook",
+        help="how framelets are combined (quicklook: stacked, no geometry)",
+    )
+    p.add_argument(
+        "--stretch",
+        dest="method",
+        default="asinh",
+        choices=("linear", "sqrt", "asinh", "log"),
+        help="intensity stretch (asinh)",
+    )
+    p.add_argument(
+        "--percentile",
+        type=float,
+        nargs=2,
+        default=(0.5, 99.8),
+        metavar=("LOW", "HIGH"),
+        help="percentiles mapped to black and white (0.5 99.8)",
+    )
+    p.add_argument(
+        "--preset", default=None, help="colour weights preset (see junoproc.stretch.COLOUR_PRESETS)"
+    )
+    p.add_argument("--gamma", type=float, default=None, help="gamma applied after the stretch")
+    p.add_argument(
+        "--bit-depth", type=int, choices=(8, 16), default=8, help="PNG/TIFF bit depth (8)"
+    )
+    p.add_argument("--no-alpha", action="store_true", help="no coverage alpha channel")
+    p.add_argument("--trim-rows", type=int, default=0, help="rows dropped at framelet edges (0)")
+    p.add_argument("--report", default=None, help="write a JSON report of the run here")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_common(p)
+    return parser
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = (
+        logging.ERROR
+        if args.quiet
+        else (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
+    )
+    logging.basicConfig(level=level, format="junoproc: %(levelname)s: %(message)s")
+    logging.captureWarnings(True)
+
+
+def _load_for_info(path: str):
+    """The product, or only its metadata when the input is a JSON or Data.zip without pixels."""
+    from .exceptions import ArchiveError, MissingFileError
+    from .io import load, read_metadata_zip
+    from .metadata import read_metadata_json
+
+    try:
+        raw = load(path)
+        return (
+            raw.metadata,
+            raw.source,
+            f"{raw.data.shape[0]} x {raw.data.shape[1]} {raw.data.dtype}",
+        )
+    except (MissingFileError, ArchiveError) as exc:
+        suffix = Path(path).suffix.lower()
+        if suffix not in (".json", ".zip"):
+            raise
+        try:
+            meta = read_metadata_json(path) if suffix == ".json" else read_metadata_zip(path)
+        except JunoprocError:
+            raise exc from None
+        return meta, str(path), "not available (metadata only)"
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    m, source, pixels = _load_for_info(args.path)
+    if args.json:
+        print(json.dumps({"source": source, **m.summary()}, indent=2))
+        return 0
+    rows = [
+        ("product", m.product_id),
+        ("source", source),
+        ("title", m.title),
+        ("target", m.target),
+        ("perijove", m.perijove),
+        ("filters", ", ".join(m.filters)),
+        (
+            "frames",
+            f"{m.n_frames} ({m.n_framelets} framelets of {m.framelet_height} x {m.line_samples})",
+        ),
+        ("start", m.start_time.isot),
+        ("stop", m.stop_time.isot if m.stop_time is not None else "n/a"),
+        ("interframe delay", f"{m.interframe_delay_s:.3f} s"),
+        ("exposure", f"{m.exposure_s * 1e3:.1f} ms (TDI {m.tdi_stages})"),
+        ("companding", m.companding),
+        ("pixels", pixels),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    return 0
+
+
+def _cmd_decompand(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .io import load
+    from .pipeline import decompand_raw
+    from .writers import write_image
+
+    out = Path(args.output)
+    suffix = out.suffix.lower()
+    if args.bin_centres and suffix == ".png":
+        raise _UsageError(
+            "junoproc decompand: --bin-centres gives half-integer DN; write .tif or .fits"
+        )
+    _refuse_existing(out, args.overwrite)
+    raw = load(args.path)
+    linear = decompand_raw(raw, bin_centres=args.bin_centres)
+    data = linear.astype(np.uint16) if suffix == ".png" else linear
+    history = [
+        ("load", {"source": raw.source}),
+        ("decompand", {"mode": raw.metadata.companding, "bin_centres": args.bin_centres}),
+    ]
+    write_image(out, data, metadata=raw.metadata, history=history, overwrite=args.overwrite)
+    logger.info("wrote %s", out)
+    return 0
+
+
+def _cmd_split(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .framelets import separate_filters
+    from .io import load
+    from .pipeline import decompand_raw
+    from .writers import write_image
+
+    raw = load(args.path)
+    meta = raw.metadata
+    folder = Path(args.output)
+    outputs = {f: folder / f"{meta.product_id}-{f.lower()}.{args.format}" for f in meta.filters}
+    for path in outputs.values():
+        _refuse_existing(path, args.overwrite)
+    folder.mkdir(parents=True, exist_ok=True)
+    strip = raw.data if args.companded else decompand_raw(raw)
+    if not args.companded and args.format == "png":
+        strip = strip.astype(np.uint16)
+    stacks = separate_filters(strip, meta)
+    for name, stack in stacks.items():
+        image = stack.data.reshape(-1, stack.data.shape[-1])
+        history = [
+            ("load", {"source": raw.source}),
+            ("decompand", {"mode": meta.companding, "skipped": bool(args.companded)}),
+            ("separate_filters", {"filter": name, "frames": int(stack.n_frames)}),
+        ]
+        write_image(outputs[name], image, metadata=meta, history=history, overwrite=args.overwrite)
+        logger.info("wrote %s", outputs[name])
+    return 0
+
+
+def _cmd_process(args: argparse.Namespace) -> int:
+    from .pipeline import process, save
+
+    out = Path(args.output)
+    _refuse_existing(out, args.overwrite)
+    if args.report:
+        _refuse_existing(Path(args.report), args.overwrite)
+    result = process(
+        args.path,
+        stitch=args.stitch,
+        trim_rows=args.trim_rows,
+        progress=not args.no_progress and not args.quiet,
+    )
+    save(
+        result,
+        out,
+        method=args.method,
+        percentile=tuple(args.percentile),
+        preset=args.preset,
+        gamma=args.gamma,
+        bit_depth=args.bit_depth,
+        alpha=not args.no_alpha,
+        overwrite=args.overwrite,
+    )
+    if args.report:
+        from .writers import write_text
+
+        report = {
+            "product_id": result.metadata.product_id,
+            "output": str(out),
+            "history": [[name, params] for name, params in result.history],
+            **dict(result.report),
+        }
+        write_text(
+            args.report, json.dumps(report, indent=2, default=str) + "\n", overwrite=args.overwrite
+        )
+    return 0
+
+
+def _refuse_existing(path: Path, overwrite: bool) -> None:
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{path}: exists; pass --overwrite to replace it")
+
+
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split())
+
+
+_COMMANDS = {
+    "info": _cmd_info,
+    "decompand": _cmd_decompand,
+    "split": _cmd_split,
+    "process": _cmd_process,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status.
+
+    Examples
+    --------
+    >>> main(["--version"])  # doctest: +SKIP
+    junoproc 0.1.0
+    """
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        print(_one_line(exc), file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help and --version
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    _configure_logging(args)
+    try:
+        return _COMMANDS[args.command](args)
+    except (JunoprocError, _UsageError) as exc:
+        print(f"junoproc: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # permissions, full disk, a folder where a file was expected, ...
+        name = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"junoproc: error: {name}{_one_line(exc.strerror or exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("junoproc: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

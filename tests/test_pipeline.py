@@ -1,0 +1,82 @@
+"""The composed chain on every real product: load -> decompand -> separate -> quick look."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from junoproc.decompand import decompand
+from junoproc.framelets import separate_filters
+from junoproc.io import load
+from junoproc.pipeline import Processed, decompand_raw, process, save
+
+from .conftest import JUNOCAM, REAL_PRODUCTS, require_shared
+
+pytestmark = pytest.mark.realdata
+
+
+@pytest.fixture(scope="module", params=REAL_PRODUCTS or ["<none>"])
+def product(request):
+    require_shared()
+    return JUNOCAM / request.param
+
+
+def test_load_decompand_separate_shapes_match_metadata(product):
+    raw = load(product)
+    meta = raw.metadata
+    expected = json.loads(next((product / "DataSet").glob("*-Metadata.json")).read_text())
+    assert meta.product_id == product.name == expected["PRODUCT_ID"]
+    linear = decompand_raw(raw)
+    assert linear.dtype == np.float32 and linear.shape == (expected["LINES"], 1648)
+    assert 0 <= linear.min() and linear.max() <= 2879
+    # decompanding preserves order of the codes, and is the table lookup
+    np.testing.assert_array_equal(linear, decompand(raw.data))
+    stacks = separate_filters(linear, meta)
+    assert tuple(stacks) == tuple(expected["FILTER_NAME"])
+    n_frames = expected["LINES"] // (128 * len(expected["FILTER_NAME"]))
+    for stack in stacks.values():
+        assert stack.data.shape == (n_frames, 128, 1648)
+        assert stack.times_s.shape == (n_frames,)
+        assert np.all(np.diff(stack.times_s) > expected_delay(expected))
+
+
+def expected_delay(record):
+    return float(record["INTERFRAME_DELAY"].split()[0])
+
+
+def test_filters_differ_as_the_instrument_does(product):
+    """The strip is cut at the right rows: row 127 -> 128 is a framelet boundary, so the
+    mean absolute step there is much larger than between neighbouring rows inside framelets."""
+    raw = load(product)
+    lin = decompand_raw(raw)[:, 23:1631]
+    steps = np.abs(np.diff(lin, axis=0)).mean(axis=1)
+    boundary = steps[127::128]
+    inside = np.delete(steps, np.s_[127::128])
+    assert np.median(boundary) > 2 * np.median(inside) or raw.metadata.filters == ("METHANE",)
+
+
+def test_process_and_save_quicklook(product, tmp_path):
+    result = process(product)
+    assert isinstance(result, Processed)
+    meta = result.metadata
+    names = [step for step, _ in result.history]
+    assert names == ["load", "decompand", "separate_filters", "stitch"]
+    rows = meta.n_frames * 128
+    if meta.filters == ("METHANE",):
+        assert result.image.shape == (rows, 1608) and result.channels == ("METHANE",)
+    else:
+        assert result.image.shape == (rows, 1608, 3) and result.channels == ("RED", "GREEN", "BLUE")
+    out = save(result, tmp_path / "q.png")
+    from junoproc.writers import read_png
+
+    img = read_png(out)
+    assert img.shape == (rows, 1608, 4) and img.dtype == np.uint8
+    assert img[..., 3].min() == 255  # quick look covers every pixel
+    assert img[..., :3].max() == 255 and img[..., :3].min() == 0
+
+
+def test_process_rejects_unknown_stitch():
+    with pytest.raises(ValueError, match="quicklook"):
+        process("whatever", stitch="magic")
