@@ -17,7 +17,7 @@ Examples
 ...     "EXPOSURE_DURATION": "9.6 <ms>", "FILTER_NAME": ["BLUE", "GREEN", "RED"],
 ...     "LINES": 768})
 >>> raw = RawImage(np.full((768, 1648), 24, np.uint8), meta, source="memory")
->>> result = process(raw, stitch="quicklook")
+>>> result = process(raw, stitch="quicklook", trim_rows=0)
 >>> result.image.shape, result.channels, float(result.image.max())
 ((256, 1608, 3), ('RED', 'GREEN', 'BLUE'), 25.0)
 """
@@ -39,12 +39,24 @@ from .framelets import FilterStack, quicklook_composite, separate_filters
 from .io import RawImage, load
 from .metadata import Metadata
 
-__all__ = ["STITCH_METHODS", "Processed", "decompand_raw", "process", "save"]
+__all__ = [
+    "CALIBRATIONS",
+    "STITCH_METHODS",
+    "VIEWS",
+    "Processed",
+    "decompand_raw",
+    "process",
+    "save",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Stitching methods ``process`` knows.
-STITCH_METHODS: tuple[str, ...] = ("quicklook",)
+STITCH_METHODS: tuple[str, ...] = ("spin", "quicklook")
+#: Views ``process`` can render.
+VIEWS: tuple[str, ...] = ("panorama", "perspective")
+#: Calibration levels of ``process``.
+CALIBRATIONS: tuple[str, ...] = ("rate", "full", "none")
 
 #: Output channel order for colour products (R, G, B).
 _RGB = ("RED", "GREEN", "BLUE")
@@ -119,9 +131,14 @@ def _channels(stacks: Mapping[str, FilterStack]) -> tuple[str, ...]:
 def process(
     source: str | os.PathLike[str] | RawImage,
     *,
-    stitch: str = "quicklook",
+    stitch: str = "spin",
+    view: str = "panorama",
+    scale: float = 1.0,
+    calibrate: str = "rate",
+    quality: bool = True,
     bin_centres: bool = False,
-    trim_rows: int = 0,
+    trim_rows: int = 2,
+    camera: Any = None,
     progress: Progress = False,
 ) -> Processed:
     """Run the default chain on one product.
@@ -131,13 +148,27 @@ def process(
     source : path or RawImage
         Anything :func:`junoproc.io.load` accepts (PNG, JSON, zip, PDS label, folder,
         product id), or a product loaded already.
-    stitch : {"quicklook"}
-        How framelets become one image. ``"quicklook"`` stacks each filter's framelets
-        in frame order with no geometry (colour fringes and seams remain).
+    stitch : {"spin", "quicklook"}
+        ``"spin"`` (default) renders the framelets geometrically with the camera model and
+        a spin model fitted to the image: seamless, with registered colours.
+        ``"quicklook"`` stacks each filter's framelets in frame order with no geometry.
+    view : {"panorama", "perspective"}
+        ``"panorama"``: the whole strip as an equirectangular panorama about the spin axis.
+        ``"perspective"``: a pinhole view pointed at the target.
+    scale : float
+        Output pixels per camera pixel.
+    calibrate : {"rate", "full", "none"}
+        ``"rate"`` fits the spin rate and CCD twist from framelet overlaps (fast);
+        ``"full"`` also fits each filter's optical-centre offset and focal scale from
+        features seen through several filters; ``"none"`` keeps the starting values.
+    quality : bool
+        Measure colour misregistration and seam residual into ``report``.
     bin_centres : bool
         Decompand to bin centres; see :func:`junoproc.decompand.decompand`.
     trim_rows : int
-        Rows dropped at the top and bottom of each framelet in the quick look.
+        Rows dropped at the top and bottom of each framelet.
+    camera : CameraModel, optional
+        Camera model to use instead of the IK's built-in one.
     progress : bool or callable
         Show progress for long stages (tqdm if installed).
 
@@ -150,10 +181,15 @@ def process(
     JunoprocError
         Bad input (see :func:`junoproc.io.load`).
     ValueError
-        Unknown ``stitch``.
+        Unknown option value.
     """
-    if stitch not in STITCH_METHODS:
-        raise ValueError(f"stitch={stitch!r} is not one of {', '.join(STITCH_METHODS)}")
+    for name, value, choices in (
+        ("stitch", stitch, STITCH_METHODS),
+        ("view", view, VIEWS),
+        ("calibrate", calibrate, CALIBRATIONS),
+    ):
+        if value not in choices:
+            raise ValueError(f"{name}={value!r} is not one of {', '.join(choices)}")
     raw = source if isinstance(source, RawImage) else load(source)
     meta = raw.metadata
     history: list[tuple[str, Mapping[str, Any]]] = [("load", {"source": raw.source})]
@@ -162,18 +198,101 @@ def process(
     stacks = separate_filters(linear, meta)
     history.append(("separate_filters", {"filters": list(meta.filters)}))
     channels = _channels(stacks)
-    image = quicklook_composite(stacks, channels=channels, trim_rows=trim_rows)
-    coverage = np.ones(image.shape[:2], dtype=np.float32)
-    history.append(("stitch", {"method": stitch, "trim_rows": trim_rows}))
-    logger.info("%s: %s image %s", meta.product_id, stitch, image.shape)
-    return Processed(
-        image=image,
-        coverage=coverage,
-        channels=channels,
-        metadata=meta,
-        history=tuple(history),
-        report={"stitch": stitch},
+    if stitch == "quicklook":
+        image = quicklook_composite(stacks, channels=channels, trim_rows=trim_rows)
+        coverage = np.ones(image.shape[:2], dtype=np.float32)
+        history.append(("stitch", {"method": stitch, "trim_rows": trim_rows}))
+        return Processed(image, coverage, channels, meta, tuple(history), {"stitch": stitch})
+    return _process_spin(
+        stacks,
+        meta,
+        channels,
+        history,
+        view=view,
+        scale=scale,
+        calibrate=calibrate,
+        quality=quality,
+        trim_rows=trim_rows,
+        camera=camera,
+        progress=progress,
     )
+
+
+def _process_spin(
+    stacks, meta, channels, history, *, view, scale, calibrate, quality, trim_rows, camera, progress
+) -> Processed:
+    from .calibrate import fit_filter_terms, fit_spin_rate, geometry_for
+    from .render import panorama_view, perspective_view, render
+
+    report: dict[str, Any] = {"stitch": "spin"}
+    geometry = geometry_for(meta, camera=camera)
+    if calibrate != "none":
+        geometry, spin = fit_spin_rate(stacks, geometry)
+        report["spin_fit"] = spin.summary()
+        if calibrate == "full" and len(channels) > 1:
+            geometry, terms = fit_filter_terms(stacks, geometry)
+            geometry, spin = fit_spin_rate(stacks, geometry)
+            report["filter_fit"] = terms.summary()
+            report["spin_fit"] = spin.summary()
+    history.append(("calibrate", {"level": calibrate}))
+    if view == "panorama":
+        out_view = panorama_view(geometry, scale=scale)
+    else:
+        coarse = render(stacks, geometry, panorama_view(geometry, scale=0.25), trim_rows=trim_rows)
+        out_view = perspective_view(geometry, image=coarse, scale=scale)
+    rendered = render(
+        stacks, geometry, out_view, filters=channels, trim_rows=trim_rows, progress=progress
+    )
+    history.append(
+        (
+            "stitch",
+            {
+                "method": "spin",
+                "view": view,
+                "scale": scale,
+                "trim_rows": trim_rows,
+                "shape": list(out_view.shape),
+            },
+        )
+    )
+    report["view"] = {"kind": view, "shape": list(out_view.shape)}
+    report["geometry"] = {
+        "spin_rate_deg_s": float(np.degrees(geometry.pointing.rate_rad_s)),
+        "axis_tilt_mrad": [a * 1e3 for a in geometry.pointing.axis_tilt_rad],
+    }
+    if quality:
+        report["quality"] = _quality_report(stacks, geometry, rendered, out_view, trim_rows)
+    image = rendered.image if len(channels) > 1 else rendered.image[..., 0]
+    coverage = rendered.coverage.min(axis=-1)
+    logger.info("%s: spin stitch %s %s", meta.product_id, view, out_view.shape)
+    return Processed(image, coverage, channels, meta, tuple(history), report)
+
+
+def _quality_report(stacks, geometry, rendered, view, trim_rows) -> dict[str, Any]:
+    """Colour misregistration (colour products) and seam residual (every filter)."""
+    from .quality import channel_misregistration, seam_residual
+    from .render import render
+
+    out: dict[str, Any] = {}
+    channels = rendered.channels
+    if len(channels) > 1 and "GREEN" in channels:
+        mis = channel_misregistration(
+            rendered.image, rendered.coverage, channels=channels, reference="GREEN"
+        )
+        out["misregistration"] = mis.summary()
+    frames = np.arange(geometry.n_frames)
+    seams = {}
+    for f in channels:
+        even = render(stacks, geometry, view, filters=(f,), trim_rows=trim_rows, frames=frames[::2])
+        odd = render(stacks, geometry, view, filters=(f,), trim_rows=trim_rows, frames=frames[1::2])
+        seams[f] = seam_residual(
+            even.image[..., 0],
+            odd.image[..., 0],
+            weight_a=even.coverage[..., 0],
+            weight_b=odd.coverage[..., 0],
+        ).summary()
+    out["seam_residual"] = seams
+    return out
 
 
 def save(

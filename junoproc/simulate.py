@@ -58,7 +58,7 @@ import time
 import types
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from astropy.time import Time, TimeDelta
@@ -355,7 +355,9 @@ def _lattice_noise(points: np.ndarray, freq: float, rng: np.random.Generator) ->
     return ndimage.map_coordinates(lattice, coords, order=1, mode="nearest", prefilter=False)
 
 
-def _fbm(points: np.ndarray, freqs: Sequence[float], gain: float, rng: np.random.Generator) -> np.ndarray:
+def _fbm(
+    points: np.ndarray, freqs: Sequence[float], gain: float, rng: np.random.Generator
+) -> np.ndarray:
     total = np.zeros(points.shape[1], dtype=np.float32)
     amp = 1.0
     for f in freqs:
@@ -438,7 +440,7 @@ class _Grid:
 # ------------------------------------------------------------------------------------------
 
 
-Albedo = Union[float, Mapping[str, float], Callable[[np.ndarray, np.ndarray, str], np.ndarray]]
+Albedo = float | Mapping[str, float] | Callable[[np.ndarray, np.ndarray, str], np.ndarray]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -549,7 +551,9 @@ class Ellipsoid:
             return np.full(lat.shape, float(a.get(key, 0.0)))
         return np.asarray(a(lat, lon, key), dtype=np.float64)
 
-    def _render(self, d: np.ndarray, key: str, observer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _render(
+        self, d: np.ndarray, key: str, observer: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         n = d.shape[0]
         value = np.zeros(n)
         depth = np.full(n, np.inf)
@@ -723,7 +727,9 @@ class StarField:
         }
         return cls(dirs, flux)
 
-    def _render(self, d: np.ndarray, key: str, observer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _render(
+        self, d: np.ndarray, key: str, observer: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         n = d.shape[0]
         value = np.zeros(n)
         depth = np.full(n, np.inf)
@@ -796,7 +802,9 @@ class Composite:
                 raise TypeError(f"not a scene: {type(s).__name__}")
         object.__setattr__(self, "scenes", scenes)
 
-    def _render(self, d: np.ndarray, key: str, observer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _render(
+        self, d: np.ndarray, key: str, observer: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         parts = [s._render(d, key, observer) for s in self.scenes]
         depth = np.min(np.stack([p[1] for p in parts]), axis=0)
         value = np.zeros(d.shape[0])
@@ -809,7 +817,7 @@ class Composite:
         return {"type": "Composite", "scenes": [s.summary() for s in self.scenes]}
 
 
-Scene = Union[Ellipsoid, StarField, Composite]
+Scene = Ellipsoid | StarField | Composite
 
 
 def radiance(
@@ -841,7 +849,7 @@ def radiance(
     >>> from junoproc.simulate import Ellipsoid, radiance
     >>> ball = Ellipsoid((10.0, 10.0, 10.0), (100.0, 0.0, 0.0), (0.0, 1.0, 0.0), albedo=0.5)
     >>> radiance(ball, [[1.0, 0.0, 0.0], [0.995, 0.0999, 0.0]], "GREEN").round(3)  # side-lit
-    array([0.   , 0.434])
+    array([0.   , 0.495])
     """
     key = _filter_key(filter_name)
     d = np.array(directions, dtype=np.float64)
@@ -869,7 +877,7 @@ _IO_BASE = {"BLUE": 0.36, "GREEN": 0.62, "RED": 0.74, "METHANE": 0.17}
 _IO_FROST = {"BLUE": 0.72, "GREEN": 0.80, "RED": 0.84, "METHANE": 0.26}
 _IO_RED = {"BLUE": 0.16, "GREEN": 0.30, "RED": 0.55, "METHANE": 0.11}
 _IO_DARK = {"BLUE": 0.05, "GREEN": 0.06, "RED": 0.08, "METHANE": 0.03}
-_IO_HOT = {"BLUE": 0.0, "GREEN": 0.25, "RED": 1.6, "METHANE": 2.2}
+_IO_HOT = {"BLUE": 0.0, "GREEN": 0.15, "RED": 1.0, "METHANE": 1.3}
 
 
 @functools.lru_cache(maxsize=4)
@@ -891,14 +899,24 @@ def _io_texture(seed: int, nlat: int) -> tuple[TextureMap, Spots]:
         lon0 = rng.uniform(0.0, 2 * math.pi)
         a = math.exp(rng.uniform(math.log(6.0), math.log(70.0))) * km
         b = a * rng.uniform(0.35, 1.0)
-        grid.stamp(dark, lat0, lon0, a, b, rng.uniform(0, math.pi), 1.5 * km,
-                   weight=rng.uniform(0.5, 1.0))
+        grid.stamp(
+            dark, lat0, lon0, a, b, rng.uniform(0, math.pi), 1.5 * km, weight=rng.uniform(0.5, 1.0)
+        )
     for _ in range(260):  # bright frost patches and rims
         lat0 = math.asin(rng.uniform(-0.97, 0.97))
         lon0 = rng.uniform(0.0, 2 * math.pi)
         a = math.exp(rng.uniform(math.log(5.0), math.log(45.0))) * km
-        grid.stamp(bright, lat0, lon0, a, a * rng.uniform(0.5, 1.0), rng.uniform(0, math.pi),
-                   2.0 * km, weight=rng.uniform(0.4, 0.9))
+        grid.stamp(
+            bright,
+            lat0,
+            lon0,
+            a,
+            a * rng.uniform(0.5, 1.0),
+            rng.uniform(0, math.pi),
+            2.0 * km,
+            weight=rng.uniform(0.4, 0.9),
+        )
+    modulation = (1.0 + 0.12 * mottle + 0.05 * grain).astype(np.float32)
     planes = {}
     for f in FILTERS:
         base = _IO_BASE[f] * (1 - frost) + _IO_FROST[f] * frost
@@ -906,7 +924,7 @@ def _io_texture(seed: int, nlat: int) -> tuple[TextureMap, Spots]:
         base = base * (1 - 0.4 * polar) + _IO_RED[f] * 0.6 * 0.4 * polar
         base = base * (1 - bright) + _IO_FROST[f] * bright
         base = base * (1 - dark) + _IO_DARK[f] * dark
-        base = base * (1.0 + 0.12 * mottle + 0.05 * grain)
+        base = base * modulation
         planes[f] = np.clip(base, 0.01, 1.0)
     # a dozen small volcanic hot spots, glowing in RED and METHANE
     n_hot = 12
@@ -981,7 +999,7 @@ def io_scene(
     prime_meridian_rad : float
         See :func:`body_orientation`.
     sun_direction : (3,) array_like
-        Towards the Sun from Io; the default lights Io from the side (phase angle ~102 deg
+        Towards the Sun from Io; the default lights Io from the side (phase angle ~78 deg
         with the default centre), so the terminator crosses the disc.
     seed : int
         Seed of the texture.
@@ -1043,50 +1061,65 @@ _JUPITER_BANDS = (
 def _jupiter_texture(seed: int, nlat: int) -> TextureMap:
     rng = np.random.default_rng(seed)
     grid = _Grid(nlat)
-    # wavy band edges: latitude displaced by smooth noise stretched along the bands
+    # wavy band edges: latitude displaced by smooth noise
     warp = grid.noise((3.0, 6.0, 12.0, 24.0), 0.6, rng)
     detail = grid.noise((16.0, 32.0, 64.0), 0.75, rng)
     grain = grid.grain(rng, 0.7)
     lat = grid.lat[:, None] + math.radians(1.2) * warp
     lat_deg = np.degrees(lat)
-    edges = [b[0] for b in _JUPITER_BANDS]
+    # colour profiles along latitude, sampled finely once, then looked up at the warped latitude
+    edges = np.array([b[0] for b in _JUPITER_BANDS])
     colours = np.array([b[1] for b in _JUPITER_BANDS])  # (n, 4)
-    # soft step into every band after the first
-    weights = [np.ones_like(lat_deg)]
-    for e in edges[1:]:
-        weights.append(0.5 * (1.0 + np.tanh((lat_deg - e) / 0.6)))
-    planes = {}
-    for fi, f in enumerate(("BLUE", "GREEN", "RED", "METHANE")):
-        value = colours[0, fi] * weights[0]
-        for bi in range(1, len(edges)):
-            value = value + (colours[bi, fi] - colours[bi - 1, fi]) * weights[bi]
-        planes[f] = value
+    fine = np.linspace(-100.0, 100.0, 8001)
+    steps = 0.5 * (1.0 + np.tanh((fine[:, None] - edges[None, 1:]) / 0.6))  # (8001, n - 1)
+    profiles = colours[0] + steps @ np.diff(colours, axis=0)  # (8001, 4)
+    planes = {
+        f: np.interp(lat_deg, fine, profiles[:, fi]).astype(np.float32)
+        for fi, f in enumerate(("BLUE", "GREEN", "RED", "METHANE"))
+    }
     # fine zonal ripples
     ripple_lat = np.radians(np.linspace(-90, 90, 2048))
     ripple = np.convolve(rng.standard_normal(2048), np.hanning(9), mode="same")
-    ripple = np.interp(lat, ripple_lat, ripple / np.abs(ripple).max())
+    ripple = np.interp(lat, ripple_lat, ripple / np.abs(ripple).max()).astype(np.float32)
     # ovals: a great red spot, white ovals and brown barges
     red_spot = np.zeros((grid.nlat, grid.nlon), np.float32)
-    grid.stamp(red_spot, math.radians(-22.0), math.radians(40.0), math.radians(8.0),
-               math.radians(5.0), 0.0, math.radians(0.4))
+    grid.stamp(
+        red_spot,
+        math.radians(-22.0),
+        math.radians(40.0),
+        math.radians(8.0),
+        math.radians(5.0),
+        0.0,
+        math.radians(0.4),
+    )
     white = np.zeros_like(red_spot)
     brown = np.zeros_like(red_spot)
     for _ in range(40):
         lat0 = math.radians(rng.choice([-1, 1]) * rng.uniform(25, 62))
         size = math.radians(rng.uniform(0.6, 3.0))
-        grid.stamp(white, lat0, rng.uniform(0, 2 * math.pi), size, size * rng.uniform(0.5, 0.8),
-                   0.0, math.radians(0.15), weight=rng.uniform(0.6, 1.0))
+        grid.stamp(
+            white,
+            lat0,
+            rng.uniform(0, 2 * math.pi),
+            size,
+            size * rng.uniform(0.5, 0.8),
+            0.0,
+            math.radians(0.15),
+            weight=rng.uniform(0.6, 1.0),
+        )
     for _ in range(15):
         lat0 = math.radians(rng.uniform(14, 20))
         size = math.radians(rng.uniform(1.0, 2.5))
-        grid.stamp(brown, lat0, rng.uniform(0, 2 * math.pi), size, size * 0.45, 0.0,
-                   math.radians(0.2))
+        grid.stamp(
+            brown, lat0, rng.uniform(0, 2 * math.pi), size, size * 0.45, 0.0, math.radians(0.2)
+        )
     spot_colour = {"BLUE": 0.40, "GREEN": 0.42, "RED": 0.62, "METHANE": 0.55}
     white_colour = {"BLUE": 0.80, "GREEN": 0.80, "RED": 0.80, "METHANE": 0.42}
     brown_colour = {"BLUE": 0.22, "GREEN": 0.27, "RED": 0.38, "METHANE": 0.10}
+    modulation = (1.0 + 0.05 * ripple + 0.10 * detail + 0.04 * grain).astype(np.float32)
     out = {}
     for f, value in planes.items():
-        v = value * (1.0 + 0.05 * ripple + 0.10 * detail + 0.04 * grain)
+        v = value * modulation
         v = v * (1 - red_spot) + spot_colour[f] * red_spot
         v = v * (1 - white) + white_colour[f] * white
         v = v * (1 - brown) + brown_colour[f] * brown
@@ -1192,9 +1225,12 @@ class SimulationTruth:
     per_frame_jitter_s : (n_frames,) float64 ndarray or None
         Extra timing error of each frame.
     frame_times_s : (n_frames,) float64 ndarray
-        True frame times, seconds after the reported START_TIME.
+        True times at which the framelets were taken, seconds after the reported START_TIME.
     nominal_frame_times_s : (n_frames,) float64 ndarray
-        The frame times the metadata and IK give (what a processor would compute).
+        The same times as the metadata and IK give them (what a processor would compute;
+        with ``exposure_centre`` both include half the exposure).
+    exposure_centre : bool
+        Whether framelets were taken at mid-exposure rather than at the IK frame time.
     spin_rate_rad_s, phase_rad : float
     axis_tilt_rad : tuple of two floats
     observer_velocity_km_s : (3,) float64 ndarray
@@ -1222,6 +1258,7 @@ class SimulationTruth:
     noise: bool
     read_noise_dn: float
     seed: int
+    exposure_centre: bool = False
 
     def summary(self) -> dict[str, Any]:
         """JSON-friendly dictionary (written as ``<id>-truth.json`` by :func:`write_product`)."""
@@ -1246,6 +1283,7 @@ class SimulationTruth:
             "interframe_delta_s": self.camera.interframe_delta_s,
             "dn_scale": self.dn_scale,
             "supersample": self.supersample,
+            "exposure_centre": self.exposure_centre,
             "noise": self.noise,
             "read_noise_dn": self.read_noise_dn,
             "seed": self.seed,
@@ -1297,7 +1335,8 @@ class SimulatedProduct:
         """The product as a :class:`junoproc.io.RawImage`, as if loaded from disk."""
         from .io import RawImage
 
-        return RawImage(data=self.raw, metadata=self.metadata, source=f"simulated:{self.product_id}")
+        source = f"simulated:{self.product_id}"
+        return RawImage(data=self.raw, metadata=self.metadata, source=source)
 
 
 def _format_number(value: float, decimals: int) -> str:
@@ -1339,7 +1378,9 @@ def phase_for_azimuth(
     ----------
     azimuth_rad : float
         Target azimuth about the spin axis (``atan2(y, x)`` in the spin frame).
-    filters, n_frames, interframe_delay_s, spin_rate_rad_s, time_jitter_s, axis_tilt_rad, camera, sampling_factor
+    filters, n_frames, interframe_delay_s, spin_rate_rad_s, time_jitter_s : optional
+        As for :func:`simulate_product`.
+    axis_tilt_rad, camera, sampling_factor : optional
         As for :func:`simulate_product`.
 
     Returns
@@ -1362,8 +1403,12 @@ def phase_for_azimuth(
     starts, ends = [], []
     for key in keys:
         x = cam[key].cx / sampling_factor - 0.5
-        v = r0 @ cam.pixel_to_ray(np.array([x, x]), np.array([0.0, rows - 1.0]), key,
-                                  sampling_factor=sampling_factor).T
+        v = (
+            r0
+            @ cam.pixel_to_ray(
+                np.array([x, x]), np.array([0.0, rows - 1.0]), key, sampling_factor=sampling_factor
+            ).T
+        )
         az = np.arctan2(v[1], v[0])
         starts.append(spin_rate_rad_s * true[0] + az.min())
         ends.append(spin_rate_rad_s * true[-1] + az.max())
@@ -1412,6 +1457,7 @@ def simulate_product(
     methane_cy: float | None = None,
     sampling_factor: int = 1,
     supersample: int = 2,
+    exposure_centre: bool = False,
     dn_scale: float | None = None,
     peak_dn: float = 2400.0,
     noise: bool = True,
@@ -1467,6 +1513,10 @@ def simulate_product(
         photoactive area are dark).
     supersample : int
         Sub-samples per pixel and axis (1 = pixel centres only).
+    exposure_centre : bool
+        Take each framelet at the middle of its exposure (``t_k + exposure_s / 2``) instead of
+        at the IK frame time ``t_k``; the exposure itself is instantaneous either way (TDI
+        compensates the spin, so there is no smear).
     dn_scale : float, optional
         Linear DN per unit of scene value. By default chosen so the brightest noise-free
         pixel is ``peak_dn``; give a value (or a ``peak_dn`` above 2879) to allow saturation.
@@ -1554,6 +1604,9 @@ def simulate_product(
     stop.precision = 3
 
     nominal, true = _true_times(n_frames, interframe_delay_s, cam, float(time_jitter_s), per_frame)
+    if exposure_centre:
+        nominal = nominal + exposure / 2.0
+        true = true + exposure / 2.0
     base = SpinPointing(
         rate_rad_s=spin_rate_rad_s, phase_rad=phase_rad, axis_tilt_rad=axis_tilt_rad, epoch=epoch
     )
@@ -1567,7 +1620,8 @@ def simulate_product(
     s = sampling_factor
     rows = FRAMELET_LINES // s
     cols = np.arange(LINE_SAMPLES)
-    photo = cols[(s * cols >= PHOTOACTIVE_COLUMNS.start) & (s * cols + s <= PHOTOACTIVE_COLUMNS.stop)]
+    first, end = PHOTOACTIVE_COLUMNS.start, PHOTOACTIVE_COLUMNS.stop
+    photo = cols[(s * cols >= first) & (s * cols + s <= end)]
     offsets = (np.arange(supersample) + 0.5) / supersample - 0.5
     xs = photo[None, :, None, None] + offsets[None, None, None, :]
     ys = np.arange(rows)[:, None, None, None] + offsets[None, None, :, None]
@@ -1689,6 +1743,7 @@ def simulate_product(
         noise=bool(noise),
         read_noise_dn=float(read_noise_dn),
         seed=int(seed),
+        exposure_centre=bool(exposure_centre),
     )
     product = SimulatedProduct(raw=raw, metadata_json=keywords, truth=truth, linear=linear32)
     product.metadata  # noqa: B018 - parse now so bad extra_metadata fails here
@@ -1849,12 +1904,13 @@ def pj57_io_product(*, methane: bool = False, **overrides: Any) -> SimulatedProd
     """The PJ57-like close approach to Io: the project's embedded sample.
 
     Io (:func:`io_scene` defaults) is 11 500 km away, 0.32 rad (about 470 px) across,
-    side-lit (phase angle ~102 deg) so the terminator crosses the disc, and centred in the
+    side-lit (phase angle ~78 deg) so the terminator crosses the disc, and centred in the
     part of the sweep that all three filters see (:func:`phase_for_azimuth`): 14 RGB frames at
     INTERFRAME_DELAY 0.371 s, 3.2 ms exposures (TDI 1). The true spin rate is 0.6 % above
     :data:`~junoproc.pointing.DEFAULT_SPIN_RATE_RAD_S` and the true START_TIME 13.7 ms later
     than reported, for the self-calibration to find. The observer is at rest, so the spin
-    model describes the geometry exactly.
+    model describes the geometry exactly. Photon noise is on, read noise off (a noisy black
+    sky would make the PNG ten times larger); pass ``read_noise_dn`` to change that.
 
     Parameters
     ----------
@@ -1880,6 +1936,7 @@ def pj57_io_product(*, methane: bool = False, **overrides: Any) -> SimulatedProd
         "time_jitter_s": 0.0137,
         "supersample": 2,
         "noise": True,
+        "read_noise_dn": 0.0,  # shot noise only: a black sky keeps the PNG ~0.25 MB
         "seed": 57,
         "title": "PJ57 Io close approach (simulated)",
     }
@@ -1922,6 +1979,7 @@ def jupiter_product(*, methane: bool = False, **overrides: Any) -> SimulatedProd
         "time_jitter_s": -0.0082,
         "supersample": 2,
         "noise": True,
+        "read_noise_dn": 0.0,
         "seed": 11,
         "title": "PJ57 Jupiter approach (simulated)",
     }
