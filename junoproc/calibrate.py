@@ -5,20 +5,18 @@ and the IK's interframe correction are degenerate, and a constant start-time err
 (the IK's "jitter of order 20 msec") is a rotation of the whole picture about the spin
 axis, invisible without an outside reference. So junoproc fits, per image:
 
-* the **spin rate**, from the ~14 rows by which consecutive framelets of one filter
-  overlap (:func:`fit_spin_rate`; fast, on the framelets themselves, no rendering);
+* the **spin rate** and the **twist** of the CCD lines about the boresight, from the
+  ~14 rows by which consecutive framelets of one filter overlap (:func:`fit_spin_rate`;
+  on the framelets themselves, no rendering);
 
-and, optionally (:func:`fit_geometry`), from features seen through different filters:
+and, optionally (:func:`fit_filter_terms`), from features seen through different filters:
 
-* the **camera mounting** relative to the spin axis (two small angles: a twist of the
-  CCD lines about the boresight, and the boresight's elevation),
 * each filter's **optical-centre offset** and **focal-length scale** relative to GREEN
-  (lateral chromatic aberration).
+  (lateral chromatic aberration, and the parallax of a moving observer).
 
-The mounting and per-filter terms are properties of the camera, not of one image, so
-:data:`CAMERA_CORRECTIONS` holds values fitted jointly by :func:`fit_filter_terms` over the
-PJ43/PJ44 products (see ``docs/calibration.md``); :func:`geometry_for` applies them and is
-what :func:`junoproc.process` starts from.
+:data:`CAMERA_CORRECTIONS` holds what :func:`geometry_for` starts from (and so
+:func:`junoproc.process`): the twist measured on the PJ43/PJ44 products (see
+``docs/geometry.md``).
 
 Examples
 --------
@@ -35,6 +33,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import warnings
@@ -65,6 +64,11 @@ logger = logging.getLogger(__name__)
 #: Linear DN above which pixels are treated as saturated (the SQROOT table tops out at 2879;
 #: lossy-compressed products plateau from about 2500).
 SATURATION_DN = 2300.0
+
+#: Tile size of the cross-filter matches in :func:`fit_filter_terms`. Measured on the PJ43/44
+#: RGB products: 48-px tiles at a 24-px step gave about twice the matches of 64/32 and
+#: pooled misregistration 0.16/0.54 px (median/p90) instead of 0.19/1.09 px on 43C00080.
+MATCH_TILE_PX = 48
 
 
 class CalibrationWarning(JunoprocWarning):
@@ -105,14 +109,15 @@ class CameraCorrections:
         }
 
 
-#: Corrections fitted jointly over the five PJ43/PJ44 RGB products by :func:`fit_filter_terms`
-#: (script: ``docs/scripts/fit_camera_corrections.py``; values and residuals in
-#: ``docs/calibration.md``).
+#: The starting corrections of every product: the CCD twist measured by :func:`fit_spin_rate`
+#: on the PJ43/PJ44 RGB products; offsets and scales nominal (they vary between products).
 CAMERA_CORRECTIONS = CameraCorrections(
-    axis_tilt_rad=(0.0, 0.0),
+    # CCD twist about the boresight: median of fit_spin_rate over the five PJ43/PJ44 RGB
+    # products (-4.86, -5.19, -6.12, -5.97, -3.64 mrad); see docs/geometry.md
+    axis_tilt_rad=(-5.19e-3, 0.0),
     centre_offset_px={},
     focal_scale={},
-    source="nominal (IK and FK values)",
+    source="twist fitted over the PJ43/PJ44 RGB products; IK and FK values otherwise",
 )
 
 
@@ -167,6 +172,10 @@ class SpinFit:
     n_pixels : int
         Overlap pixels used.
     iterations : int
+    twist_rad : float
+        Fitted (or starting) twist of the CCD lines about the boresight.
+    focal_scale : mapping of str -> float
+        Magnifications fitted with ``fit_scale`` (empty otherwise).
     """
 
     rate_rad_s: float
@@ -177,6 +186,7 @@ class SpinFit:
     n_pixels: int
     iterations: int
     twist_rad: float = math.nan
+    focal_scale: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """JSON-friendly dictionary."""
@@ -189,6 +199,7 @@ class SpinFit:
             "n_pixels": self.n_pixels,
             "iterations": self.iterations,
             "twist_mrad": self.twist_rad * 1e3,
+            "focal_scale": {k: round(v, 6) for k, v in self.focal_scale.items()},
         }
 
 
@@ -212,20 +223,149 @@ def _frame_pair_map(
     return geom.camera.ray_to_pixel(d @ c, f, sampling_factor=geom.sampling_factor)
 
 
+def _with_focal_scales(geometry: StripGeometry, scales: Mapping[str, float]) -> StripGeometry:
+    """``geometry`` with each filter in ``scales`` magnified about its framelet's centre.
+
+    The focal length is multiplied by the factor and the optical centre moved so that
+    the ray through the middle of the framelet keeps its direction (to first order in
+    the distortion): the magnification changes how far a spin step moves the scene
+    across the framelet without moving the filter's view as a whole.
+    """
+    if not scales:
+        return geometry
+    cam = geometry.camera
+    xc = (PHOTOACTIVE_COLUMNS.start + PHOTOACTIVE_COLUMNS.stop - 1) / 2.0
+    yc = (cam.framelet_lines - 1) / 2.0
+    filters = []
+    for g in cam.filters:
+        s = scales.get(g.name)
+        if s is not None:
+            g = dataclasses.replace(
+                g,
+                focal_length_mm=g.focal_length_mm * s,
+                cx=xc - s * (xc - g.cx),
+                cy=yc - s * (yc - g.cy),
+            )
+        filters.append(g)
+    return dataclasses.replace(geometry, camera=dataclasses.replace(cam, filters=tuple(filters)))
+
+
+def _project_out2(w: np.ndarray, b0: np.ndarray, b1: np.ndarray, *columns: np.ndarray):
+    """Remove from each row of ``columns`` its weighted least-squares fit by ``b0`` and ``b1``.
+
+    Every array is (n_rows, n); row ``k`` of each column gets its own two coefficients, so
+    per-row nuisance terms (a gain and an offset per overlap) drop out of a fit.
+    """
+    wb0, wb1 = w * b0, w * b1
+    g00 = np.sum(wb0 * b0, axis=1)
+    g01 = np.sum(wb0 * b1, axis=1)
+    g11 = np.sum(wb1 * b1, axis=1)
+    ridge = 1e-9 * (g00 + g11) + 1e-12  # keeps empty rows solvable
+    g00, g11 = g00 + ridge, g11 + ridge
+    det = g00 * g11 - g01 * g01
+    out = []
+    for col in columns:
+        r0 = np.sum(wb0 * col, axis=1)
+        r1 = np.sum(wb1 * col, axis=1)
+        c0 = (g11 * r0 - g01 * r1) / det
+        c1 = (g00 * r1 - g01 * r0) / det
+        out.append(col - c0[:, None] * b0 - c1[:, None] * b1)
+    return out
+
+
 def _bilinear(
     img: np.ndarray, x: np.ndarray, y: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Values and gradients (d/dx, d/dy) of ``img`` at (x, y) by bilinear interpolation."""
-    rows, cols = img.shape[-2:]
-    x0 = np.clip(np.floor(x).astype(np.int64), 0, cols - 2)
-    y0 = np.clip(np.floor(y).astype(np.int64), 0, rows - 2)
+    """Values and gradients (d/dx, d/dy) of ``img`` (n, rows, cols) at (x, y), bilinearly.
+
+    ``x`` and ``y`` are 1-D and shared by all ``n`` images; the results are (n, len(x)).
+    """
+    n, rows, cols = img.shape
+    x0 = np.clip(np.floor(x).astype(np.intp), 0, cols - 2)
+    y0 = np.clip(np.floor(y).astype(np.intp), 0, rows - 2)
     fx, fy = x - x0, y - y0
-    a, b = img[..., y0, x0], img[..., y0, x0 + 1]
-    c, d = img[..., y0 + 1, x0], img[..., y0 + 1, x0 + 1]
-    value = a * (1 - fx) * (1 - fy) + b * fx * (1 - fy) + c * (1 - fx) * fy + d * fx * fy
-    gx = (b - a) * (1 - fy) + (d - c) * fy
-    gy = (c - a) * (1 - fx) + (d - b) * fx
+    flat = img.reshape(n, rows * cols)
+    i = y0 * cols + x0
+    a, b = np.take(flat, i, axis=1), np.take(flat, i + 1, axis=1)
+    c, d = np.take(flat, i + cols, axis=1), np.take(flat, i + cols + 1, axis=1)
+    top = b - a
+    bottom = d - c
+    gx = top + (bottom - top) * fy
+    left = c - a
+    gy = left + (d - b - left) * fx
+    value = a + top * fx + left * fy + (bottom - top) * fx * fy
     return value, gx, gy
+
+
+@dataclasses.dataclass(frozen=True)
+class _PairLevel:
+    """One filter's overlaps at one blur level of :func:`fit_spin_rate`.
+
+    ``band2`` holds the blurred rows of frames ``k + 1`` around the overlap; ``x2``, ``y2``
+    (in band coordinates) are where the overlap pixels of frames ``k`` land at the level's
+    starting parameters, ``dx``, ``dy`` their derivatives with respect to the parameters
+    listed in ``params``. ``v1`` are the blurred values in frames ``k``, ``ok1`` where they
+    are usable and ``inv_scale`` their shot-noise-like weights.
+    """
+
+    band2: np.ndarray
+    x2: np.ndarray
+    y2: np.ndarray
+    dx: np.ndarray
+    dy: np.ndarray
+    params: list[int]
+    v1: np.ndarray
+    ok1: np.ndarray
+    inv_scale: np.ndarray
+
+
+def _blurred_band(data: np.ndarray, lo: float, hi: float, sigma: float) -> tuple[np.ndarray, int]:
+    """Rows ``lo .. hi`` of every framelet (with a margin) blurred by ``sigma``; and the offset.
+
+    The margin is wider than the Gaussian's reach, so inside ``lo .. hi`` the result equals
+    blurring whole framelets.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    margin = int(4.0 * sigma + 0.5) + 4  # scipy's default truncation at 4 sigma, plus slack
+    r0 = max(math.floor(lo) - margin, 0)
+    r1 = min(math.ceil(hi) + margin + 1, data.shape[1])
+    band = data[:, r0:r1]
+    if sigma > 0:
+        band = gaussian_filter(band, (0, sigma, sigma))
+    return band, r0
+
+
+def _pair_level(
+    geom: StripGeometry,
+    f: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    step: float,
+    twist: float,
+    scaled: Sequence[str],
+    data: np.ndarray,
+    sigma: float,
+    saturation: float,
+) -> _PairLevel:
+    """Set up one filter's overlaps for a blur level (see :class:`_PairLevel`)."""
+    h = 1e-5  # rad (and relative focal change), for the numerical derivatives of the pair map
+    x2, y2 = _frame_pair_map(geom, f, x, y, step, twist)
+    maps = [_frame_pair_map(geom, f, x, y, step + h, twist)]
+    maps.append(_frame_pair_map(geom, f, x, y, step, twist + h))
+    params = [0, 1]
+    if f in scaled:
+        bumped = _with_focal_scales(geom, {f: 1.0 + h})
+        maps.append(_frame_pair_map(bumped, f, x, y, step, twist))
+        params.append(2 + list(scaled).index(f))
+    dx = np.stack([(m[0] - x2) / h for m in maps])
+    dy = np.stack([(m[1] - y2) / h for m in maps])
+    band1, off1 = _blurred_band(data[:-1], y.min(), y.max(), sigma)
+    band2, off2 = _blurred_band(data[1:], np.nanmin(y2), np.nanmax(y2), sigma)
+    v1, _, _ = _bilinear(band1, x, y - off1)
+    ok1 = np.isfinite(v1) & (v1 < saturation)
+    inv_scale = 1.0 / np.sqrt(np.maximum(v1, 1.0))
+    return _PairLevel(band2, x2, y2 - off2, dx, dy, params, v1, ok1, inv_scale)
 
 
 def fit_spin_rate(
@@ -239,6 +379,9 @@ def fit_spin_rate(
     column_step: int = 2,
     min_pixels: int = 2000,
     saturation: float = SATURATION_DN,
+    fit_gain: bool = True,
+    fit_scale: bool = False,
+    reference: str = "GREEN",
 ) -> tuple[StripGeometry, SpinFit]:
     """Fit the spin rate so that consecutive framelets of each filter agree where they overlap.
 
@@ -256,7 +399,8 @@ def fit_spin_rate(
     geometry : StripGeometry
         Starting geometry; only the spin rate (and the twist) change.
     iterations : int
-        Gauss-Newton iterations (converges in 3-4).
+        Most Gauss-Newton iterations per blur level; a level stops early once an
+        iteration moves the overlaps by less than 0.01 px.
     fit_twist : bool
         Also fit the twist of the CCD lines about the boresight (the first
         ``axis_tilt_rad`` angle), which the overlaps constrain as well.
@@ -266,17 +410,32 @@ def fit_spin_rate(
     trim_rows : int
         Framelet edge rows not used.
     column_step : int
-        Use every n-th column (speed).
+        Use every n-th column (speed). Every 4th column halves the time and fits the
+        simulated products as well, but moves the twist of the PJ43/44 products by up to
+        0.5 mrad, to which ``calibrate="full"`` is sensitive.
     min_pixels : int
         Fewer usable overlap pixels than this keeps the starting rate, with a
         :class:`CalibrationWarning`.
     saturation : float
         Pixels at or above this linear DN are ignored.
+    fit_gain : bool
+        Give every overlap its own gain and offset (eliminated from the fit by
+        projection), so that flat-field and brightness differences between the bottom
+        rows of one framelet and the top rows of the next do not bias the step.
+    fit_scale : bool
+        Also fit each filter's magnification relative to ``reference`` about its
+        framelet's centre: the overlaps of a filter measure how many of its pixels one
+        spin step spans. On the PJ43/44 products this makes every filter's seams agree
+        (BLUE about 0.997, RED about 1.002 along the spin), but the same isotropic factor
+        across the framelet misregisters the colours at the framelet ends, so it is off
+        by default.
+    reference : str
+        Filter whose magnification is held fixed when ``fit_scale`` is set.
 
     Returns
     -------
     geometry : StripGeometry
-        With the fitted rate.
+        With the fitted rate (and twist, and magnifications).
     fit : SpinFit
     """
     start = geometry.pointing.rate_rad_s
@@ -296,17 +455,14 @@ def fit_spin_rate(
         np.arange(PHOTOACTIVE_COLUMNS.start + 8, PHOTOACTIVE_COLUMNS.stop - 8, column_step)
         / geometry.sampling_factor
     )
-    from scipy.ndimage import gaussian_filter
-
     originals = {
         f: np.asarray(s.data if isinstance(s, FilterStack) else s, dtype=np.float32)
         for f, s in stacks.items()
         if f in geometry.filters
     }
-    data = originals
     # overlap pixels of frame k: rows whose image in frame k+1 lands inside it (at the start step)
     setup = {}
-    for f in data:
+    for f in originals:
         yy, xx = np.meshgrid(
             np.arange(trim_rows, rows - trim_rows, dtype=np.float64), xs, indexing="ij"
         )
@@ -316,85 +472,107 @@ def fit_spin_rate(
         )
         setup[f] = (xx.ravel()[inside], yy.ravel()[inside])
     twist = geometry.pointing.axis_tilt_rad[0]
-    n_used, shifts, it, converged = 0, [], 0, False
-    h = 1e-5  # rad, for the numerical derivatives of the pair map
-    fl = geometry.camera.geometry(next(iter(data))).fl_px / geometry.sampling_factor
-    schedule = [s for s in smoothing for _ in range(iterations)] or [0.0] * iterations
-    level = None
-    for sigma in schedule:
-        if sigma != level:
-            level = sigma
-            data = {
-                f: gaussian_filter(d, (0, sigma, sigma)) if sigma > 0 else d
-                for f, d in originals.items()
-            }
-        elif converged:
-            continue
-        converged = False
-        it += 1
-        normal = np.zeros((2, 2))
-        rhs = np.zeros(2)
-        pair_res: list[float] = []
-        n_used = 0
-        for f, (x, y) in setup.items():
-            img = data[f]
-            x2, y2 = _frame_pair_map(geometry, f, x, y, step, twist)
-            xs_, ys_ = _frame_pair_map(geometry, f, x, y, step + h, twist)
-            xt_, yt_ = _frame_pair_map(geometry, f, x, y, step, twist + h)
-            v1, _, _ = _bilinear(img[:-1], x, y)
-            v2, gx, gy = _bilinear(img[1:], x2, y2)
-            j_step = gx * (xs_ - x2) / h + gy * (ys_ - y2) / h  # d(v2)/d(step), per frame pair
-            j_twist = gx * (xt_ - x2) / h + gy * (yt_ - y2) / h
-            r = v2 - v1
-            ok = (v1 < saturation) & (v2 < saturation) & np.isfinite(r) & np.isfinite(j_step)
-            scale = np.sqrt(np.maximum(v1, 1.0))  # shot-noise-like scale
-            js, jt, rn = (np.where(ok, a / scale, 0.0) for a in (j_step, j_twist, r))
-            mad = np.median(np.abs(rn[ok])) if ok.any() else 1.0
-            c = 2.5 * max(mad, 1e-3)
-            w = np.where(np.abs(rn) <= c, 1.0, c / np.maximum(np.abs(rn), 1e-12)) * ok
-            normal += [
-                [np.sum(w * js * js), np.sum(w * js * jt)],
-                [np.sum(w * js * jt), np.sum(w * jt * jt)],
-            ]
-            rhs += [np.sum(w * js * rn), np.sum(w * jt * rn)]
-            n_used += int(ok[np.abs(j_step) > 0].sum())
-            for k in range(img.shape[0] - 1):
-                dk = float(np.sum(w[k] * js[k] * js[k]))
-                if dk > 0:  # remaining along-spin misfit of this pair, in pixels
-                    pair_res.append(-float(np.sum(w[k] * js[k] * rn[k])) / dk * fl)
-        if n_used < min_pixels or normal[0, 0] <= 0:
-            warnings.warn(
-                f"only {n_used} usable overlap pixels (need {min_pixels}): too little structure "
-                "to fit the spin rate; keeping the nominal rate",
-                CalibrationWarning,
-                stacklevel=2,
-            )
-            return geometry, fail
-        if fit_twist and normal[1, 1] > 1e-6 * normal[0, 0]:
-            delta = -np.linalg.solve(normal, rhs)
-        else:
-            delta = np.array([-rhs[0] / normal[0, 0], 0.0])
-        step += delta[0]
-        twist += delta[1]
-        shifts = pair_res
-        converged = abs(delta[0]) * fl < 1e-4 and abs(delta[1]) * 800 < 1e-4
+    ref = reference if reference in originals else None
+    scaled = [f for f in originals if f != ref] if (fit_scale and ref is not None) else []
+    n_par = 2 + len(scaled)
+    log_scale = np.zeros(len(scaled))
+    n_used, shifts, it = 0, [], 0
+    fl = geometry.camera.geometry(next(iter(originals))).fl_px / geometry.sampling_factor
+    # px: stop a level once an iteration moves the overlaps by less (the noise of the
+    # per-overlap shifts on the PJ43/44 products is about 0.1 px)
+    tol = 1e-2
+    for sigma in list(smoothing) or [0.0]:
+        # The pair map is linearised in (step, twist, scales) about its value at the start of
+        # each level (they change by well under 1e-3 there, so the error is < 1e-3 px); only
+        # the framelet rows near the overlaps are blurred and sampled.
+        current = _with_focal_scales(geometry, dict(zip(scaled, np.exp(log_scale), strict=True)))
+        p0 = np.concatenate([[step, twist], log_scale])
+        levels = {
+            f: _pair_level(current, f, x, y, step, twist, scaled, originals[f], sigma, saturation)
+            for f, (x, y) in setup.items()
+        }
+        for _ in range(iterations):
+            it += 1
+            dp = np.concatenate([[step, twist], log_scale]) - p0
+            normal = np.zeros((n_par, n_par))
+            rhs = np.zeros(n_par)
+            pair_res: list[float] = []
+            n_used = 0
+            for lev in levels.values():
+                x2 = lev.x2 + dp[lev.params] @ lev.dx
+                y2 = lev.y2 + dp[lev.params] @ lev.dy
+                v2, gx, gy = _bilinear(lev.band2, x2, y2)
+                v1 = lev.v1
+                jac_cols = [gx * a + gy * b for a, b in zip(lev.dx, lev.dy, strict=True)]
+                r = v2 - v1
+                ok = lev.ok1 & (v2 < saturation) & np.isfinite(r) & np.isfinite(jac_cols[0])
+                inv = lev.inv_scale
+                rn = np.where(ok, r * inv, 0.0)
+                jac = [np.where(ok, c * inv, 0.0) for c in jac_cols]
+                a_rn = np.abs(rn)
+                mad = np.median(a_rn[ok]) if ok.any() else 1.0
+                c = 2.5 * max(float(mad), 1e-3)
+                w = np.where(a_rn <= c, 1.0, c / np.maximum(a_rn, 1e-12)) * ok
+                if fit_gain:  # a gain and an offset per overlap absorb flat-field differences
+                    b0 = np.where(ok, v1 * inv, 0.0)
+                    b1 = np.where(ok, inv, 0.0)
+                    rn, *jac = _project_out2(w, b0, b1, rn, *jac)
+                for i, ji in zip(lev.params, jac, strict=True):
+                    wj = w * ji
+                    rhs[i] += np.sum(wj * rn)
+                    for j, jj in zip(lev.params, jac, strict=True):
+                        normal[i, j] += np.sum(wj * jj)
+                js = jac[0]
+                n_used += int(np.count_nonzero(ok & (jac_cols[0] != 0)))
+                dk = np.sum(w * js * js, axis=1)
+                nk = np.sum(w * js * rn, axis=1)
+                good = dk > 0  # remaining along-spin misfit of each pair, in pixels
+                pair_res.extend((-nk[good] / dk[good] * fl).tolist())
+            if n_used < min_pixels or normal[0, 0] <= 0:
+                warnings.warn(
+                    f"only {n_used} usable overlap pixels (need {min_pixels}): too little "
+                    "structure to fit the spin rate; keeping the nominal rate",
+                    CalibrationWarning,
+                    stacklevel=2,
+                )
+                return geometry, fail
+            active = [0]
+            if fit_twist and normal[1, 1] > 1e-6 * normal[0, 0]:
+                active.append(1)
+            active += [i for i in range(2, n_par) if normal[i, i] > 1e-6 * normal[0, 0]]
+            delta = np.zeros(n_par)
+            sub = np.ix_(active, active)
+            delta[active] = -np.linalg.solve(normal[sub], rhs[active])
+            step += delta[0]
+            twist += delta[1]
+            log_scale += delta[2:]
+            shifts = pair_res
+            logger.debug("delta px %.5f %.5f", delta[0] * fl, delta[1] * 800)
+            if abs(delta[0]) * fl < tol and np.all(np.abs(delta[1:]) * 800 < tol):
+                break
     rate = abs(step) / dt
+    focal_scale = dict(zip(scaled, np.exp(log_scale).tolist(), strict=True))
+    current = _with_focal_scales(geometry, focal_scale)
     pointing = dataclasses.replace(
         geometry.pointing,
         rate_rad_s=rate,
         axis_tilt_rad=(twist, geometry.pointing.axis_tilt_rad[1]),
     )
-    fitted = dataclasses.replace(geometry, pointing=pointing)
+    fitted = dataclasses.replace(current, pointing=pointing)
     arr = np.asarray(shifts)
     residual = float(1.4826 * np.median(np.abs(arr))) if arr.size else math.nan
     logger.info(
-        "spin rate %.4f deg/s (started at %.4f), twist %.2f mrad, overlap residual %.3f px",
+        "spin rate %.4f deg/s (started at %.4f), twist %.2f mrad, focal scales %s, "
+        "overlap residual %.3f px",
         math.degrees(rate),
         math.degrees(start),
         twist * 1e3,
+        focal_scale,
         residual,
     )
-    return fitted, SpinFit(rate, start, "fitted", residual, tuple(arr.tolist()), n_used, it, twist)
+    return fitted, SpinFit(
+        rate, start, "fitted", residual, tuple(arr.tolist()), n_used, it, twist, focal_scale
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -458,6 +636,7 @@ def fit_filter_terms(
     rounds: int = 2,
     fit_scale: bool = True,
     min_matches: int = 8,
+    tile: int = MATCH_TILE_PX,
     measure: Any = None,
 ) -> tuple[StripGeometry, FilterFit]:
     """Fit each filter's optical-centre offset (and focal scale) so that filters register.
@@ -482,6 +661,9 @@ def fit_filter_terms(
         Fit a focal-length factor per filter (lateral chromatic aberration) as well.
     min_matches : int
         Fewer matched tiles than this for a filter leaves it unchanged, with a warning.
+    tile : int
+        Tile size (pixels) of the default matcher; tiles overlap by half. Smaller tiles
+        give more, more local matches (see :data:`MATCH_TILE_PX`).
     measure : callable, optional
         ``measure(image, coverage, channels, reference) -> {channel: (centres, shifts)}``
         with ``centres`` and ``shifts`` (n, 2) arrays of (row, col); by default built on
@@ -500,7 +682,7 @@ def fit_filter_terms(
         raise ValueError(f"reference filter {reference} is not among {geometry.filters}")
     others = [f for f in geometry.filters if f != reference and f in stacks]
     base = geometry
-    measure = measure or _measure_with_quality
+    measure = measure or functools.partial(_measure_with_quality, tile=tile)
     n_matches: dict[str, int] = {}
     residual: dict[str, tuple[float, float]] = {}
     status = "fitted"
@@ -600,11 +782,13 @@ def _matched_pixels(geometry, view, directions, centres, shifts, reference, f, l
     return kg[ok], xg[ok], yg[ok], kc[ok], xc[ok], yc[ok]
 
 
-def _measure_with_quality(image: np.ndarray, coverage: np.ndarray, channels, reference: str):
+def _measure_with_quality(
+    image: np.ndarray, coverage: np.ndarray, channels, reference: str, *, tile: int = 48
+):
     from .quality import channel_misregistration
 
     result = channel_misregistration(
-        image, coverage, channels=channels, reference=reference, step=32
+        image, coverage, channels=channels, reference=reference, tile=tile, step=tile // 2
     )
     return {name: (c.centres, c.shifts) for name, c in result.channels.items()}
 

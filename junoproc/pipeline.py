@@ -46,6 +46,7 @@ __all__ = [
     "Processed",
     "decompand_raw",
     "process",
+    "process_pair",
     "save",
 ]
 
@@ -78,7 +79,11 @@ class Processed:
     history : tuple of (str, dict)
         Each stage that ran, with its parameters.
     report : Mapping
-        Measured values (filled by later stages: fitted calibration, quality).
+        Measured values: fitted calibration, quality measures, view.
+    view : EquirectangularView or PerspectiveView or None
+        The rendered view (maps output pixels to directions); None for the quick look.
+    geometry : StripGeometry or None
+        The fitted camera, spin model and frame times; None for the quick look.
     """
 
     image: np.ndarray
@@ -87,6 +92,14 @@ class Processed:
     metadata: Metadata
     history: tuple[tuple[str, Mapping[str, Any]], ...] = ()
     report: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    view: Any = None
+    geometry: Any = None
+
+    def view_step(self) -> float:
+        """Angular size of an output pixel (radians) at the view's centre."""
+        if self.view is None:
+            raise ValueError("a quick look has no view")
+        return float(getattr(self.view, "step_rad", None) or 1.0 / self.view.focal_px)
 
     def with_step(self, name: str, **params: Any) -> Processed:
         """A copy with one more history entry."""
@@ -227,7 +240,8 @@ def _process_spin(
     report: dict[str, Any] = {"stitch": "spin"}
     geometry = geometry_for(meta, camera=camera)
     if calibrate != "none":
-        geometry, spin = fit_spin_rate(stacks, geometry)
+        # a single band constrains the twist poorly: keep the camera's (shipped) value
+        geometry, spin = fit_spin_rate(stacks, geometry, fit_twist=len(channels) > 1)
         report["spin_fit"] = spin.summary()
         if calibrate == "full" and len(channels) > 1:
             geometry, terms = fit_filter_terms(stacks, geometry)
@@ -265,7 +279,140 @@ def _process_spin(
     image = rendered.image if len(channels) > 1 else rendered.image[..., 0]
     coverage = rendered.coverage.min(axis=-1)
     logger.info("%s: spin stitch %s %s", meta.product_id, view, out_view.shape)
-    return Processed(image, coverage, channels, meta, tuple(history), report)
+    return Processed(image, coverage, channels, meta, tuple(history), report, out_view, geometry)
+
+
+def process_pair(
+    colour: str | os.PathLike[str] | RawImage,
+    companion: str | os.PathLike[str] | RawImage,
+    *,
+    view: str = "panorama",
+    scale: float = 1.0,
+    calibrate: str = "rate",
+    reference: str = "RED",
+    trim_rows: int = 2,
+    progress: Progress = False,
+) -> Processed:
+    """Render a colour product and a companion (e.g. its METHANE partner) into one view.
+
+    The two products are taken seconds apart, so their spin phases differ by an amount no
+    image alone can tell to a pixel (start-time jitter, spin-rate uncertainty). The
+    companion's phase is predicted from the time difference and the colour product's
+    fitted spin rate, then refined (azimuth and elevation) by registering the companion's
+    panorama against the ``reference`` filter of the colour product.
+
+    Parameters
+    ----------
+    colour, companion : path or RawImage
+        Two products of the same scene; their filters must differ.
+    view, scale, calibrate, trim_rows, progress
+        As for :func:`process`.
+    reference : str
+        Filter of ``colour`` the companion is registered against (RED resembles METHANE best).
+
+    Returns
+    -------
+    Processed
+        Channels: the colour product's (R, G, B) followed by the companion's filters.
+        ``report["companion"]`` holds the alignment found.
+    """
+    from .calibrate import fit_spin_rate, geometry_for
+    from .render import render
+
+    if calibrate not in CALIBRATIONS or view not in VIEWS:
+        raise ValueError(f"calibrate must be one of {CALIBRATIONS} and view one of {VIEWS}")
+    first = colour if isinstance(colour, RawImage) else load(colour)
+    second = companion if isinstance(companion, RawImage) else load(companion)
+    overlap = set(first.metadata.filters) & set(second.metadata.filters)
+    if overlap:
+        raise ValueError(
+            f"the two products share filters {sorted(overlap)}; a companion adds new ones"
+        )
+    base = process(
+        first,
+        view=view,
+        scale=scale,
+        calibrate=calibrate,
+        quality=False,
+        trim_rows=trim_rows,
+        progress=progress,
+    )
+    if reference not in base.channels:
+        raise ValueError(f"reference filter {reference} is not in {base.channels}")
+    meta2 = second.metadata
+    stacks2 = separate_filters(decompand_raw(second), meta2)
+    geom2 = geometry_for(meta2)
+    if calibrate != "none":
+        geom2, _ = fit_spin_rate(stacks2, geom2)
+    ref_geom = base.geometry
+    dt = float((meta2.start_time - first.metadata.start_time).sec)
+    predicted = float(ref_geom.pointing.spin_angle(dt) - ref_geom.pointing.spin_angle(0.0))
+    geom2 = dataclasses.replace(
+        geom2,
+        pointing=dataclasses.replace(
+            geom2.pointing,
+            phase_rad=predicted % (2 * np.pi),
+            axis_tilt_rad=ref_geom.pointing.axis_tilt_rad[:1] + geom2.pointing.axis_tilt_rad[1:],
+        ),
+    )
+    stacks1 = separate_filters(decompand_raw(first), first.metadata)
+    d_az, d_el = _register_companion(stacks1, ref_geom, stacks2, geom2, reference, trim_rows)
+    geom2 = dataclasses.replace(
+        geom2,
+        pointing=dataclasses.replace(
+            geom2.pointing,
+            phase_rad=geom2.pointing.phase_rad + d_az,
+            axis_tilt_rad=(geom2.pointing.axis_tilt_rad[0], geom2.pointing.axis_tilt_rad[1] + d_el),
+        ),
+    )
+    extra = render(stacks2, geom2, base.view, trim_rows=trim_rows, progress=progress)
+    image = base.image if base.image.ndim == 3 else base.image[..., None]
+    image = np.concatenate([image, extra.image], axis=-1)
+    coverage = np.minimum(base.coverage, extra.coverage.min(axis=-1))
+    history = (*base.history, ("companion", {"source": second.source, "reference": reference}))
+    report = dict(base.report)
+    report["companion"] = {
+        "product_id": meta2.product_id,
+        "time_offset_s": dt,
+        "phase_correction_px": d_az / base.view_step(),
+        "elevation_correction_px": d_el / base.view_step(),
+    }
+    return dataclasses.replace(
+        base,
+        image=image,
+        coverage=coverage,
+        channels=base.channels + extra.channels,
+        history=history,
+        report=report,
+    )
+
+
+def _register_companion(stacks1, geom1, stacks2, geom2, reference, trim_rows, scale=1.0):
+    """(azimuth, elevation) corrections, radians, that register ``stacks2`` onto ``stacks1``."""
+    from scipy.ndimage import gaussian_gradient_magnitude
+    from skimage.registration import phase_cross_correlation
+
+    from .render import panorama_view, render
+
+    view = panorama_view(geom1, scale=scale)
+    a = render(stacks1, geom1, view, filters=(reference,), trim_rows=trim_rows)
+    b = render(stacks2, geom2, view, trim_rows=trim_rows)
+    both = (a.coverage[..., 0] > 0) & (b.coverage[..., 0] > 0)
+    if both.sum() < 1000:
+        logger.warning(
+            "the companion hardly overlaps the colour product; its phase is only predicted"
+        )
+        return 0.0, 0.0
+    ga = gaussian_gradient_magnitude(np.where(both, a.image[..., 0], 0.0), 1.5)
+    gb = gaussian_gradient_magnitude(np.where(both, b.image[..., 0], 0.0), 1.5)
+    inner = gaussian_gradient_magnitude(both.astype(float), 1.5) == 0
+    ga, gb = ga * inner, gb * inner
+    ga /= max(float(ga.std()), 1e-12)
+    gb /= max(float(gb.std()), 1e-12)
+    shift, _, _ = phase_cross_correlation(ga, gb, upsample_factor=20, normalization=None)
+    # gb shifted by `shift` lines up with ga: its content belongs `shift` further on, i.e. at
+    # larger azimuth (rows) and lower elevation (columns)
+    return float(shift[0] * view.step_rad), float(shift[1] * view.step_rad)
 
 
 def _quality_report(stacks, geometry, rendered, view, trim_rows) -> dict[str, Any]:

@@ -94,7 +94,20 @@ def test_decompand_split_process_outputs(capsys, tmp_path):
     assert green.shape == (12 * 128, 1648)
 
     report = tmp_path / "report.json"
-    assert run(capsys, "process", folder, "-o", tmp_path / "q.png", "--report", report, "--stitch", "quicklook")[0] == 0
+    assert (
+        run(
+            capsys,
+            "process",
+            folder,
+            "-o",
+            tmp_path / "q.png",
+            "--report",
+            report,
+            "--stitch",
+            "quicklook",
+        )[0]
+        == 0
+    )
     picture = read_png(tmp_path / "q.png")
     assert picture.shape[-1] == 4 and picture.dtype == np.uint8
     assert json.loads(report.read_text())["product_id"] == RGB_ID

@@ -101,8 +101,9 @@ def test_ellipsoid_limb_and_lighting():
 def test_ellipsoid_triaxial_shape_and_orientation():
     # an ellipsoid long along its own X, turned so that X points along spin +Y
     orient = body_orientation([0.0, 0.0, 1.0], math.pi / 2)
-    body = Ellipsoid((300.0, 100.0, 100.0), (1000.0, 0.0, 0.0), (-1.0, 0.0, 0.0),
-                     orientation=orient, albedo=1.0)
+    body = Ellipsoid(
+        (300.0, 100.0, 100.0), (1000.0, 0.0, 0.0), (-1.0, 0.0, 0.0), orientation=orient, albedo=1.0
+    )
     along_y = [1.0, math.tan(0.25), 0.0]  # 250 km off centre at the centre's distance
     along_z = [1.0, 0.0, math.tan(0.25)]
     assert radiance(body, along_y, "RED") > 0
@@ -110,12 +111,17 @@ def test_ellipsoid_triaxial_shape_and_orientation():
 
 
 def test_minnaert_k1_equals_lambert():
-    kw = {"radii_km": (100.0, 100.0, 100.0), "centre_km": (1000.0, 0.0, 0.0),
-          "sun_direction": (-0.5, 0.8, 0.1), "albedo": 0.7}
+    kw = {
+        "radii_km": (100.0, 100.0, 100.0),
+        "centre_km": (1000.0, 0.0, 0.0),
+        "sun_direction": (-0.5, 0.8, 0.1),
+        "albedo": 0.7,
+    }
     d = np.array([[1.0, 0.05, 0.02], [1.0, -0.06, 0.01]])
     lam = radiance(Ellipsoid(**kw), d, "BLUE")
-    assert np.allclose(radiance(Ellipsoid(**kw, photometry="minnaert", minnaert_k=1.0), d, "BLUE"),
-                       lam)
+    assert np.allclose(
+        radiance(Ellipsoid(**kw, photometry="minnaert", minnaert_k=1.0), d, "BLUE"), lam
+    )
     dark = radiance(Ellipsoid(**kw, photometry="minnaert", minnaert_k=1.4), d, "BLUE")
     assert not np.allclose(dark, lam)
 
@@ -187,8 +193,15 @@ def test_metadata_parses_without_warning_and_matches(io_clean):
 
 def test_methane_product_metadata_and_methane_cy():
     sky = StarField([[1.0, 0.0, 0.0]], [10.0])
-    p = simulate_product(sky, filters=["METHANE"], n_frames=2, tdi_stages=32, supersample=1,
-                         methane_cy=312.5, product_id="JNCE_2023364_57M00100_V01")
+    p = simulate_product(
+        sky,
+        filters=["METHANE"],
+        n_frames=2,
+        tdi_stages=32,
+        supersample=1,
+        methane_cy=312.5,
+        product_id="JNCE_2023364_57M00100_V01",
+    )
     meta = p.metadata
     assert meta.filters == ("METHANE",) and meta.tdi_stages == 32
     assert p.metadata_json["EXPOSURE_DURATION"] == "102.400000 <ms>"
@@ -265,8 +278,14 @@ def test_star_centroids_match_forward_projection(star):
 def test_timing_jitter_shifts_content_by_rate_times_focal_length():
     a, _ = _star_product(0.0)
     d_a = _star_direction(0.0, None)
-    b = simulate_product(StarField([d_a], [40.0]), n_frames=3, spin_rate_rad_s=RATE,
-                         phase_rad=0.3, time_jitter_s=0.010, noise=False)
+    b = simulate_product(
+        StarField([d_a], [40.0]),
+        n_frames=3,
+        spin_rate_rad_s=RATE,
+        phase_rad=0.3,
+        time_jitter_s=0.010,
+        noise=False,
+    )
     ga = separate_filters(a.linear, a.metadata)["GREEN"].data[1]
     gb = separate_filters(b.linear, b.metadata)["GREEN"].data[1]
     xa, ya = _centroid(ga, *STAR_PIXEL)
@@ -334,8 +353,9 @@ def test_pj57_geometry_fully_covered_in_every_filter(io_clean):
     e2 = np.cross(centre, e1)
     ang = math.asin(max(IO_RADII_KM) / io.distance_km) * 1.02  # just beyond the limb
     phi = np.linspace(0, 2 * math.pi, 72, endpoint=False)
-    ring = (math.cos(ang) * centre + math.sin(ang) * (np.cos(phi)[:, None] * e1
-                                                     + np.sin(phi)[:, None] * e2))
+    ring = math.cos(ang) * centre + math.sin(ang) * (
+        np.cos(phi)[:, None] * e1 + np.sin(phi)[:, None] * e2
+    )
     targets = np.vstack([centre, ring])
     for name in ("BLUE", "GREEN", "RED"):
         v = np.einsum("kji,nj->kni", rot, targets)  # camera frame, every frame
@@ -358,8 +378,9 @@ def test_methane_companion_sees_io():
 
 
 def test_jupiter_product_has_structure_in_both_directions():
-    p = jupiter_product(noise=False, supersample=1, filters=("GREEN",),
-                        product_id="JNCE_2023364_57G00011_V01")
+    p = jupiter_product(
+        noise=False, supersample=1, filters=("GREEN",), product_id="JNCE_2023364_57G00011_V01"
+    )
     assert p.metadata.target == "JUPITER"
     g = separate_filters(p.linear, p.metadata)["GREEN"].data.astype(np.float64)
     body = g[5][10:118, 500:1100]
@@ -374,8 +395,15 @@ def test_jupiter_product_has_structure_in_both_directions():
 
 @pytest.fixture(scope="module")
 def io_noisy():
-    return simulate_product(io_scene(), n_frames=4, supersample=1, noise=True, seed=3,
-                            read_noise_dn=2.0, phase_rad=phase_for_azimuth(0.0, n_frames=4))
+    return simulate_product(
+        io_scene(),
+        n_frames=4,
+        supersample=1,
+        noise=True,
+        seed=3,
+        read_noise_dn=2.0,
+        phase_rad=phase_for_azimuth(0.0, n_frames=4),
+    )
 
 
 def test_noise_statistics_are_poisson_plus_read_noise(io_noisy):
@@ -394,12 +422,26 @@ def test_noise_statistics_are_poisson_plus_read_noise(io_noisy):
 
 
 def test_deterministic_with_seed(io_noisy):
-    again = simulate_product(io_scene(), n_frames=4, supersample=1, noise=True, seed=3,
-                             read_noise_dn=2.0, phase_rad=phase_for_azimuth(0.0, n_frames=4))
+    again = simulate_product(
+        io_scene(),
+        n_frames=4,
+        supersample=1,
+        noise=True,
+        seed=3,
+        read_noise_dn=2.0,
+        phase_rad=phase_for_azimuth(0.0, n_frames=4),
+    )
     assert np.array_equal(again.raw, io_noisy.raw)
     assert np.array_equal(again.linear, io_noisy.linear)
-    other = simulate_product(io_scene(), n_frames=4, supersample=1, noise=True, seed=4,
-                             read_noise_dn=2.0, phase_rad=phase_for_azimuth(0.0, n_frames=4))
+    other = simulate_product(
+        io_scene(),
+        n_frames=4,
+        supersample=1,
+        noise=True,
+        seed=4,
+        read_noise_dn=2.0,
+        phase_rad=phase_for_azimuth(0.0, n_frames=4),
+    )
     assert not np.array_equal(other.raw, io_noisy.raw)
     assert np.array_equal(other.linear, io_noisy.linear)
 
@@ -409,16 +451,29 @@ def test_outputs_are_read_only_and_inputs_untouched(star):
     assert not p.raw.flags.writeable and not p.linear.flags.writeable
     jitter = np.array([0.0, 0.001])
     sky = StarField([[1.0, 0.0, 0.0]], [1.0])
-    simulate_product(sky, n_frames=2, supersample=1, per_frame_jitter_s=jitter,
-                     filters=["RED"], product_id="JNCE_2023364_57R00001_V01")
+    simulate_product(
+        sky,
+        n_frames=2,
+        supersample=1,
+        per_frame_jitter_s=jitter,
+        filters=["RED"],
+        product_id="JNCE_2023364_57R00001_V01",
+    )
     assert jitter.flags.writeable and jitter.tolist() == [0.0, 0.001]
 
 
 def test_summed_framelets():
     sky = StarField([[1.0, 0.0, 0.0]], [20.0])
-    p = simulate_product(sky, n_frames=2, supersample=1, sampling_factor=2, noise=False,
-                         filters=["GREEN"], phase_rad=-0.05,
-                         product_id="JNCE_2023364_57G00002_V01")
+    p = simulate_product(
+        sky,
+        n_frames=2,
+        supersample=1,
+        sampling_factor=2,
+        noise=False,
+        filters=["GREEN"],
+        phase_rad=-0.05,
+        product_id="JNCE_2023364_57G00002_V01",
+    )
     assert p.metadata.sampling_factor == 2 and p.raw.shape == (128, 1648)
     assert p.linear[:, 816:].max() == 0  # beyond the summed photoactive area
 
@@ -442,11 +497,13 @@ def test_invalid_arguments():
 def test_phase_for_azimuth_centres_the_common_coverage():
     phase = phase_for_azimuth(0.7, n_frames=10, spin_rate_rad_s=RATE)
     sky = StarField([[math.cos(0.7), math.sin(0.7), 0.0]], [30.0])
-    p = simulate_product(sky, n_frames=10, spin_rate_rad_s=RATE, phase_rad=phase,
-                         supersample=1, noise=False)
+    p = simulate_product(
+        sky, n_frames=10, spin_rate_rad_s=RATE, phase_rad=phase, supersample=1, noise=False
+    )
     stacks = separate_filters(p.linear, p.metadata)
-    frames = {name: int(np.argmax(s.data.reshape(10, -1).max(axis=1))) for name, s in
-              stacks.items()}
+    frames = {
+        name: int(np.argmax(s.data.reshape(10, -1).max(axis=1))) for name, s in stacks.items()
+    }
     # RED sees it first, then GREEN, then BLUE, around the middle of the sweep
     assert frames["RED"] <= frames["GREEN"] <= frames["BLUE"]
     assert 2 <= frames["RED"] and frames["BLUE"] <= 7
@@ -454,8 +511,15 @@ def test_phase_for_azimuth_centres_the_common_coverage():
 
 def test_exposure_centre_moves_content_by_half_the_exposure():
     d = _star_direction(0.0, None)
-    kw = {"n_frames": 3, "spin_rate_rad_s": RATE, "phase_rad": 0.3, "noise": False,
-          "filters": ["GREEN"], "tdi_stages": 32, "product_id": "JNCE_2023364_57G00003_V01"}
+    kw = {
+        "n_frames": 3,
+        "spin_rate_rad_s": RATE,
+        "phase_rad": 0.3,
+        "noise": False,
+        "filters": ["GREEN"],
+        "tdi_stages": 32,
+        "product_id": "JNCE_2023364_57G00003_V01",
+    }
     start = simulate_product(StarField([d], [40.0]), **kw)
     centre = simulate_product(StarField([d], [40.0]), exposure_centre=True, **kw)
     assert centre.truth.exposure_centre and centre.truth.frame_times_s[0] == pytest.approx(
@@ -469,6 +533,7 @@ def test_exposure_centre_moves_content_by_half_the_exposure():
     assert (y1 - y0) / expected == pytest.approx(1.0, abs=0.02)
     # the truth pointing at the processor's mid-exposure times predicts it exactly
     times = frame_times(centre.metadata, exposure_centre=True)
-    _, y = CameraModel.default().ray_to_pixel(centre.truth.pointing.rotation(times[1]).T @ d,
-                                               "GREEN")
+    _, y = CameraModel.default().ray_to_pixel(
+        centre.truth.pointing.rotation(times[1]).T @ d, "GREEN"
+    )
     assert abs(float(y) - y1) < 0.05

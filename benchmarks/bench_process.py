@@ -1,0 +1,148 @@
+"""Benchmark: the whole default pipeline against decoding the raw PNG, measured in one run.
+
+Run from the repository root (the real data live in ../shared beside the checkout)::
+
+    python benchmarks/bench_process.py [PRODUCT_FOLDER]
+
+It picks the largest RGB product in ../shared/sample_data/junocam unless given one, and
+prints, side by side:
+
+* the time to decode the raw PNG alone (junoproc's own reader, best of 5);
+* the time of the whole ``process`` in one process (load -> decompand -> separate ->
+  spin-rate fit -> full-resolution panorama -> stretch -> RGBA uint8 array), best of 3,
+  with the time of each stage;
+* the ratio of the two (target: at most 5);
+* the peak memory of a fresh process doing the same once (target: under 1.5 GB);
+* for information, the time of the optional quality measures and of ``calibrate="full"``.
+
+Rendering uses OpenCV's remap when ``junoproc[fast]`` is installed, numpy otherwise;
+set ``JUNOPROC_NO_OPENCV=1`` to time the numpy path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+JUNOCAM = ROOT.parent / "shared" / "sample_data" / "junocam"
+
+
+def largest_rgb_product() -> Path:
+    best, lines = None, -1
+    for folder in sorted(JUNOCAM.glob("JNCE_*C*")):
+        png = next((folder / "ImageSet").glob("*-raw.png"))
+        from junoproc.io import read_png
+
+        n = read_png(png).shape[0]
+        if n > lines:
+            best, lines = folder, n
+    if best is None:
+        sys.exit(f"no RGB product under {JUNOCAM}")
+    return best
+
+
+def pipeline(folder: Path, timings: dict[str, float] | None = None) -> np.ndarray:
+    """The default chain, stage by stage, ending in an RGBA uint8 array."""
+    from junoproc.calibrate import fit_spin_rate, geometry_for
+    from junoproc.framelets import separate_filters
+    from junoproc.io import load
+    from junoproc.pipeline import decompand_raw
+    from junoproc.render import panorama_view, render
+    from junoproc.stretch import stretch
+
+    t = {}
+    t0 = time.perf_counter()
+    raw = load(folder)
+    t["load (PNG decode + metadata)"] = time.perf_counter()
+    linear = decompand_raw(raw)
+    t["decompand"] = time.perf_counter()
+    stacks = separate_filters(linear, raw.metadata)
+    t["separate filters"] = time.perf_counter()
+    geometry, _ = fit_spin_rate(stacks, geometry_for(raw.metadata))
+    t["spin-rate fit"] = time.perf_counter()
+    out = render(stacks, geometry, panorama_view(geometry), filters=("RED", "GREEN", "BLUE"))
+    t["render panorama"] = time.perf_counter()
+    coverage = out.coverage.min(axis=-1)
+    rgb = stretch(
+        out.image, method="asinh", percentile=(0.5, 99.8), mask=coverage > 0, out_dtype=np.uint8
+    )
+    alpha = (coverage * 255 + 0.5).astype(np.uint8)
+    rgba = np.concatenate([rgb, alpha[..., None]], axis=-1)
+    t["stretch to RGBA"] = time.perf_counter()
+    if timings is not None:
+        previous = t0
+        for name, stamp in t.items():
+            timings[name] = stamp - previous
+            previous = stamp
+    return rgba
+
+
+def _peak_child(folder: str, queue: mp.Queue) -> None:
+    warnings.simplefilter("ignore")
+    pipeline(Path(folder))
+    queue.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "product", nargs="?", type=Path, help="product folder (default: largest RGB)"
+    )
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    folder = args.product or largest_rgb_product()
+    from junoproc.io import read_png
+    from junoproc.pipeline import process
+
+    png = next((folder / "ImageSet").glob("*-raw.png"))
+    pipeline(folder)  # warm-up: imports, caches
+    decode = min(_timed(lambda: read_png(png)) for _ in range(5))
+    runs = []
+    for _ in range(3):
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        rgba = pipeline(folder, timings)
+        runs.append((time.perf_counter() - start, timings))
+    total, stages = min(runs, key=lambda r: r[0])
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_peak_child, args=(str(folder), queue))
+    child.start()
+    peak = queue.get()
+    child.join()
+    quality = _timed(lambda: process(folder, quality=True)) - _timed(
+        lambda: process(folder, quality=False)
+    )
+    full = _timed(lambda: process(folder, calibrate="full", quality=False))
+
+    from junoproc.render import _opencv
+
+    backend = "OpenCV remap (junoproc[fast])" if _opencv() is not None else "numpy"
+    print(f"product: {folder.name}  raw strip {read_png(png).shape}, output RGBA {rgba.shape}")
+    print(f"render backend: {backend}; set JUNOPROC_NO_OPENCV=1 for the numpy path")
+    print(f"raw PNG decode alone:           {decode * 1e3:8.0f} ms")
+    print(f"whole process (default chain):  {total * 1e3:8.0f} ms")
+    for name, seconds in stages.items():
+        print(f"    {name:<28}{seconds * 1e3:8.0f} ms  ({100 * seconds / total:4.1f} %)")
+    print(f"ratio process / PNG decode:     {total / decode:8.2f}   (target <= 5)")
+    print(f"peak memory (fresh process):    {peak / 2**20:8.0f} MiB (target < 1536 MiB)")
+    print(f"optional quality measures:      {quality * 1e3:8.0f} ms extra")
+    print(f"process with calibrate='full':  {full * 1e3:8.0f} ms")
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    main()
