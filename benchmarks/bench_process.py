@@ -70,7 +70,7 @@ def pipeline(folder: Path, timings: dict[str, float] | None = None) -> np.ndarra
     t["spin-rate fit"] = time.perf_counter()
     out = render(stacks, geometry, panorama_view(geometry), filters=("RED", "GREEN", "BLUE"))
     t["render panorama"] = time.perf_counter()
-    coverage = out.coverage.min(axis=-1)
+    coverage = out.common_coverage()
     rgb = stretch(
         out.image, method="asinh", percentile=(0.5, 99.8), mask=coverage > 0, out_dtype=np.uint8
     )

@@ -36,8 +36,10 @@ import dataclasses
 import functools
 import logging
 import math
+import os
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -481,75 +483,109 @@ def fit_spin_rate(
     # px: stop a level once an iteration moves the overlaps by less (the noise of the
     # per-overlap shifts on the PJ43/44 products is about 0.1 px)
     tol = 1e-2
-    for sigma in list(smoothing) or [0.0]:
-        # The pair map is linearised in (step, twist, scales) about its value at the start of
-        # each level (they change by well under 1e-3 there, so the error is < 1e-3 px); only
-        # the framelet rows near the overlaps are blurred and sampled.
-        current = _with_focal_scales(geometry, dict(zip(scaled, np.exp(log_scale), strict=True)))
-        p0 = np.concatenate([[step, twist], log_scale])
-        levels = {
-            f: _pair_level(current, f, x, y, step, twist, scaled, originals[f], sigma, saturation)
-            for f, (x, y) in setup.items()
-        }
-        for _ in range(iterations):
-            it += 1
-            dp = np.concatenate([[step, twist], log_scale]) - p0
-            normal = np.zeros((n_par, n_par))
-            rhs = np.zeros(n_par)
-            pair_res: list[float] = []
-            n_used = 0
-            for lev in levels.values():
-                x2 = lev.x2 + dp[lev.params] @ lev.dx
-                y2 = lev.y2 + dp[lev.params] @ lev.dy
-                v2, gx, gy = _bilinear(lev.band2, x2, y2)
-                v1 = lev.v1
-                jac_cols = [gx * a + gy * b for a, b in zip(lev.dx, lev.dy, strict=True)]
-                r = v2 - v1
-                ok = lev.ok1 & (v2 < saturation) & np.isfinite(r) & np.isfinite(jac_cols[0])
-                inv = lev.inv_scale
-                rn = np.where(ok, r * inv, 0.0)
-                jac = [np.where(ok, c * inv, 0.0) for c in jac_cols]
-                a_rn = np.abs(rn)
-                mad = np.median(a_rn[ok]) if ok.any() else 1.0
-                c = 2.5 * max(float(mad), 1e-3)
-                w = np.where(a_rn <= c, 1.0, c / np.maximum(a_rn, 1e-12)) * ok
-                if fit_gain:  # a gain and an offset per overlap absorb flat-field differences
-                    b0 = np.where(ok, v1 * inv, 0.0)
-                    b1 = np.where(ok, inv, 0.0)
-                    rn, *jac = _project_out2(w, b0, b1, rn, *jac)
-                for i, ji in zip(lev.params, jac, strict=True):
-                    wj = w * ji
-                    rhs[i] += np.sum(wj * rn)
-                    for j, jj in zip(lev.params, jac, strict=True):
-                        normal[i, j] += np.sum(wj * jj)
-                js = jac[0]
-                n_used += int(np.count_nonzero(ok & (jac_cols[0] != 0)))
-                dk = np.sum(w * js * js, axis=1)
-                nk = np.sum(w * js * rn, axis=1)
-                good = dk > 0  # remaining along-spin misfit of each pair, in pixels
-                pair_res.extend((-nk[good] / dk[good] * fl).tolist())
-            if n_used < min_pixels or normal[0, 0] <= 0:
-                warnings.warn(
-                    f"only {n_used} usable overlap pixels (need {min_pixels}): too little "
-                    "structure to fit the spin rate; keeping the nominal rate",
-                    CalibrationWarning,
-                    stacklevel=2,
+    # filters are independent within an iteration; numpy releases the GIL in its array loops
+    workers = max(1, min(len(setup), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for sigma in list(smoothing) or [0.0]:
+            # The pair map is linearised in (step, twist, scales) about its value at the start of
+            # each level (they change by well under 1e-3 there, so the error is < 1e-3 px); only
+            # the framelet rows near the overlaps are blurred and sampled.
+            current = _with_focal_scales(
+                geometry, dict(zip(scaled, np.exp(log_scale), strict=True))
+            )
+            p0 = np.concatenate([[step, twist], log_scale])
+            levels = dict(
+                zip(
+                    setup,
+                    pool.map(
+                        lambda item, current=current, sigma=sigma, step=step, twist=twist: (
+                            _pair_level(
+                                current,
+                                item[0],
+                                *item[1],
+                                step,
+                                twist,
+                                scaled,
+                                originals[item[0]],
+                                sigma,
+                                saturation,
+                            )
+                        ),
+                        setup.items(),
+                    ),
+                    strict=True,
                 )
-                return geometry, fail
-            active = [0]
-            if fit_twist and normal[1, 1] > 1e-6 * normal[0, 0]:
-                active.append(1)
-            active += [i for i in range(2, n_par) if normal[i, i] > 1e-6 * normal[0, 0]]
-            delta = np.zeros(n_par)
-            sub = np.ix_(active, active)
-            delta[active] = -np.linalg.solve(normal[sub], rhs[active])
-            step += delta[0]
-            twist += delta[1]
-            log_scale += delta[2:]
-            shifts = pair_res
-            logger.debug("delta px %.5f %.5f", delta[0] * fl, delta[1] * 800)
-            if abs(delta[0]) * fl < tol and np.all(np.abs(delta[1:]) * 800 < tol):
-                break
+            )
+            for _ in range(iterations):
+                it += 1
+                dp = np.concatenate([[step, twist], log_scale]) - p0
+                normal = np.zeros((n_par, n_par))
+                rhs = np.zeros(n_par)
+                pair_res: list[float] = []
+                n_used = 0
+
+                def contribution(lev, dp=dp):
+                    """Normal equations, residual and pair misfits of one filter's overlaps."""
+                    normal = np.zeros((n_par, n_par))
+                    rhs = np.zeros(n_par)
+                    x2 = lev.x2 + dp[lev.params] @ lev.dx
+                    y2 = lev.y2 + dp[lev.params] @ lev.dy
+                    v2, gx, gy = _bilinear(lev.band2, x2, y2)
+                    v1 = lev.v1
+                    jac_cols = [gx * a + gy * b for a, b in zip(lev.dx, lev.dy, strict=True)]
+                    r = v2 - v1
+                    ok = lev.ok1 & (v2 < saturation) & np.isfinite(r) & np.isfinite(jac_cols[0])
+                    inv = lev.inv_scale
+                    rn = np.where(ok, r * inv, 0.0)
+                    jac = [np.where(ok, c * inv, 0.0) for c in jac_cols]
+                    a_rn = np.abs(rn)
+                    mad = np.median(a_rn[ok]) if ok.any() else 1.0
+                    c = 2.5 * max(float(mad), 1e-3)
+                    w = np.where(a_rn <= c, 1.0, c / np.maximum(a_rn, 1e-12)) * ok
+                    if fit_gain:  # a gain and an offset per overlap absorb flat-field differences
+                        b0 = np.where(ok, v1 * inv, 0.0)
+                        b1 = np.where(ok, inv, 0.0)
+                        rn, *jac = _project_out2(w, b0, b1, rn, *jac)
+                    for i, ji in zip(lev.params, jac, strict=True):
+                        wj = w * ji
+                        rhs[i] += np.sum(wj * rn)
+                        for j, jj in zip(lev.params, jac, strict=True):
+                            normal[i, j] += np.sum(wj * jj)
+                    js = jac[0]
+                    used = int(np.count_nonzero(ok & (jac_cols[0] != 0)))
+                    dk = np.sum(w * js * js, axis=1)
+                    nk = np.sum(w * js * rn, axis=1)
+                    good = dk > 0  # remaining along-spin misfit of each pair, in pixels
+                    misfit = (-nk[good] / dk[good] * fl).tolist()
+                    return normal, rhs, used, misfit
+
+                parts = list(pool.map(contribution, levels.values()))
+                normal = sum(p[0] for p in parts)
+                rhs = sum(p[1] for p in parts)
+                n_used = sum(p[2] for p in parts)
+                pair_res = [v for p in parts for v in p[3]]
+                if n_used < min_pixels or normal[0, 0] <= 0:
+                    warnings.warn(
+                        f"only {n_used} usable overlap pixels (need {min_pixels}): too little "
+                        "structure to fit the spin rate; keeping the nominal rate",
+                        CalibrationWarning,
+                        stacklevel=2,
+                    )
+                    return geometry, fail
+                active = [0]
+                if fit_twist and normal[1, 1] > 1e-6 * normal[0, 0]:
+                    active.append(1)
+                active += [i for i in range(2, n_par) if normal[i, i] > 1e-6 * normal[0, 0]]
+                delta = np.zeros(n_par)
+                sub = np.ix_(active, active)
+                delta[active] = -np.linalg.solve(normal[sub], rhs[active])
+                step += delta[0]
+                twist += delta[1]
+                log_scale += delta[2:]
+                shifts = pair_res
+                logger.debug("delta px %.5f %.5f", delta[0] * fl, delta[1] * 800)
+                if abs(delta[0]) * fl < tol and np.all(np.abs(delta[1:]) * 800 < tol):
+                    break
     rate = abs(step) / dt
     focal_scale = dict(zip(scaled, np.exp(log_scale).tolist(), strict=True))
     current = _with_focal_scales(geometry, focal_scale)

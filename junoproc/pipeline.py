@@ -277,7 +277,7 @@ def _process_spin(
     if quality:
         report["quality"] = _quality_report(stacks, geometry, rendered, out_view, trim_rows)
     image = rendered.image if len(channels) > 1 else rendered.image[..., 0]
-    coverage = rendered.coverage.min(axis=-1)
+    coverage = rendered.common_coverage()
     logger.info("%s: spin stitch %s %s", meta.product_id, view, out_view.shape)
     return Processed(image, coverage, channels, meta, tuple(history), report, out_view, geometry)
 

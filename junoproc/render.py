@@ -275,6 +275,13 @@ class Rendered:
     channels: tuple[str, ...]
     view: View
 
+    def common_coverage(self) -> np.ndarray:
+        """(rows, cols) float32: the coverage every channel has (the minimum over channels)."""
+        out = self.coverage[..., 0].copy()
+        for c in range(1, self.coverage.shape[-1]):
+            np.minimum(out, self.coverage[..., c], out=out)
+        return out
+
 
 def locate(
     geometry: StripGeometry, d: np.ndarray, filter_name: str, *, frames: Sequence[int] | None = None

@@ -215,9 +215,11 @@ def _make_stretch(method: str, a: float | None, gamma: float | None) -> BaseStre
     return base
 
 
-def _valid_pixels(data: np.ndarray, mask: ArrayLike | None) -> np.ndarray:
+def _valid_pixels(
+    data: np.ndarray, mask: ArrayLike | None, *, finite: np.ndarray | None = None
+) -> np.ndarray:
     """Boolean array (shape of ``data``): finite and selected by ``mask``."""
-    valid = np.isfinite(data)
+    valid = np.isfinite(data) if finite is None else finite
     if mask is None:
         return valid
     sel = np.asarray(mask)
@@ -334,22 +336,24 @@ def stretch(
             work = work.astype(np.float32)
     else:
         work = np.array(data, dtype=np.float64 if out == np.float64 else np.float32)
-    valid = _valid_pixels(work, mask)
     finite = np.isfinite(work)
+    valid = _valid_pixels(work, mask, finite=finite)
 
     if per_channel and work.ndim == 3:
         groups = [(work[..., c], valid[..., c]) for c in range(work.shape[-1])]
     else:
         groups = [(work, valid)]
+    exact = isinstance(limits, (MinMaxInterval, ManualInterval))
     for values, use in groups:
         if isinstance(limits, ManualInterval) and None not in (limits.vmin, limits.vmax):
             lo, hi = limits.vmin, limits.vmax
         else:
-            chosen = values[use]
-            exact = isinstance(limits, (MinMaxInterval, ManualInterval))
-            if chosen.size > _INTERVAL_SAMPLES and not exact:
+            step = 1 if exact else max(1, use.size // (2 * _INTERVAL_SAMPLES))
+            if step > 1:
                 # percentiles of evenly spaced samples: as good for display, far cheaper
-                chosen = chosen[:: -(-chosen.size // _INTERVAL_SAMPLES)]
+                chosen = values.reshape(-1)[::step][use.reshape(-1)[::step]]
+            else:
+                chosen = values[use]
             if chosen.size == 0:
                 raise ValueError(
                     "no finite pixel inside the mask to set the interval; "
@@ -357,15 +361,21 @@ def stretch(
                 )
             lo, hi = limits.get_limits(chosen)
         logger.debug("stretch %s: interval %.6g .. %.6g", method, lo, hi)
-        ManualInterval(float(lo), float(hi))(values, clip=True, out=values)
+        if out == np.uint8:
+            # the interval straight onto the lookup table's index (see below), in place
+            span = float(hi) - float(lo)
+            values -= float(lo)
+            values *= (_LUT_SIZE - 1) / span if span > 0 else 0.0
+            values += 0.5
+            np.clip(values, 0.0, _LUT_SIZE - 1, out=values)
+        else:
+            ManualInterval(float(lo), float(hi))(values, clip=True, out=values)
     if out == np.uint8:
         # 8-bit output through a fine lookup table of the same astropy stretch: the
         # transcendental function runs on 2**20 values instead of every pixel
         table = to_uint8(stretcher(np.linspace(0.0, 1.0, _LUT_SIZE), clip=True))
-        work *= _LUT_SIZE - 1
-        np.rint(work, out=work)
         work[~finite] = 0.0
-        return table[work.astype(np.intp)]
+        return table[work.astype(np.uint32)]
     stretcher(work, clip=True, out=work)
     work[~finite] = 0.0
     if out == np.uint16:
