@@ -11,11 +11,13 @@ axis, invisible without an outside reference. So junoproc fits, per image:
 
 and, optionally (:func:`fit_filter_terms`), from features seen through different filters:
 
-* each filter's **optical-centre offset** and **focal-length scale** relative to GREEN
+* each filter's **magnification along the framelet rows** (from the same-filter overlaps),
+  **optical-centre offset** and **magnification across the lines** relative to GREEN
   (lateral chromatic aberration, and the parallax of a moving observer).
 
 :data:`CAMERA_CORRECTIONS` holds what :func:`geometry_for` starts from (and so
-:func:`junoproc.process`): the twist measured on the PJ43/PJ44 products (see
+:func:`junoproc.process`): the twist and the BLUE/RED offsets and magnifications measured
+on the PJ43/PJ44 products (``docs/scripts/fit_camera_corrections.py``; see
 ``docs/geometry.md``).
 
 Examples
@@ -90,6 +92,9 @@ class CameraCorrections:
         Shift of each filter's optical centre (dx, dy) in framelet pixels.
     focal_scale : mapping of str -> float
         Factor on each filter's focal length.
+    y_scale : mapping of str -> float
+        Factor on each filter's :attr:`~junoproc.camera.FilterGeometry.y_scale` (magnification
+        along the framelet rows only, about the optical centre).
     source : str
         Where the values come from.
     """
@@ -98,6 +103,7 @@ class CameraCorrections:
     centre_offset_px: Mapping[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
     focal_scale: Mapping[str, float] = dataclasses.field(default_factory=dict)
     source: str = "none"
+    y_scale: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """JSON-friendly dictionary of the values."""
@@ -107,19 +113,30 @@ class CameraCorrections:
                 k: [round(v, 4) for v in xy] for k, xy in self.centre_offset_px.items()
             },
             "focal_scale": {k: round(v, 6) for k, v in self.focal_scale.items()},
+            "y_scale": {k: round(v, 6) for k, v in self.y_scale.items()},
             "source": self.source,
         }
 
 
 #: The starting corrections of every product: the CCD twist measured by :func:`fit_spin_rate`
-#: on the PJ43/PJ44 RGB products; offsets and scales nominal (they vary between products).
+#: and the BLUE and RED terms (relative to GREEN) measured by ``calibrate="full"`` on the
+#: PJ43/PJ44 RGB products.
 CAMERA_CORRECTIONS = CameraCorrections(
     # CCD twist about the boresight: median of fit_spin_rate over the five PJ43/PJ44 RGB
     # products (-4.86, -5.19, -6.12, -5.97, -3.64 mrad); see docs/geometry.md
     axis_tilt_rad=(-5.19e-3, 0.0),
-    centre_offset_px={},
-    focal_scale={},
-    source="twist fitted over the PJ43/PJ44 RGB products; IK and FK values otherwise",
+    # medians of fit_filter_terms over the same five products, from the twist alone
+    # (docs/scripts/fit_camera_corrections.py): BLUE dx -0.42..+0.49, dy -0.14..-0.01;
+    # RED dx -1.41..+0.74 (PJ43 negative, PJ44 positive: parallax?), dy -0.52..-0.19
+    centre_offset_px={"BLUE": (-0.25, -0.12), "RED": (0.39, -0.24)},
+    # same fits, magnification across the lines: BLUE 0.99946..1.00100, RED 0.99607..1.00127
+    focal_scale={"BLUE": 0.99983, "RED": 1.00098},
+    # same fits, along the rows: focal_scale * y_scale relative to GREEN is BLUE
+    # 0.99632..0.99878 (median 0.99739), RED 1.00147..1.00340 (median 1.00168); divided by
+    # the mean over BLUE, GREEN and RED (0.99969), which the spin rate absorbs
+    y_scale={"BLUE": 0.997869, "GREEN": 1.000310, "RED": 1.001003},
+    source="twist and BLUE/RED terms fitted over the PJ43/PJ44 RGB products; IK and FK values "
+    "otherwise",
 )
 
 
@@ -143,9 +160,14 @@ def apply_corrections(geometry: StripGeometry, corrections: CameraCorrections) -
     for g in cam.filters:
         dx, dy = corrections.centre_offset_px.get(g.name, (0.0, 0.0))
         s = corrections.focal_scale.get(g.name, 1.0)
+        sy = corrections.y_scale.get(g.name, 1.0)
         filters.append(
             dataclasses.replace(
-                g, cx=g.cx + dx, cy=g.cy + dy, focal_length_mm=g.focal_length_mm * s
+                g,
+                cx=g.cx + dx,
+                cy=g.cy + dy,
+                focal_length_mm=g.focal_length_mm * s,
+                y_scale=g.y_scale * sy,
             )
         )
     camera = dataclasses.replace(cam, filters=tuple(filters))
@@ -252,27 +274,38 @@ def _with_focal_scales(geometry: StripGeometry, scales: Mapping[str, float]) -> 
     return dataclasses.replace(geometry, camera=dataclasses.replace(cam, filters=tuple(filters)))
 
 
-def _project_out2(w: np.ndarray, b0: np.ndarray, b1: np.ndarray, *columns: np.ndarray):
-    """Remove from each row of ``columns`` its weighted least-squares fit by ``b0`` and ``b1``.
+def _projected_gram(w: np.ndarray, columns: np.ndarray, n_nuisance: int) -> np.ndarray:
+    """Per-row weighted inner products of ``columns`` after projecting out the first ones.
 
-    Every array is (n_rows, n); row ``k`` of each column gets its own two coefficients, so
-    per-row nuisance terms (a gain and an offset per overlap) drop out of a fit.
+    ``columns`` is (m, n_rows, n) and ``w`` (n_rows, n). For each row ``k`` the first
+    ``n_nuisance`` (0 or 2) columns are nuisance terms (a gain and an offset per overlap):
+    every other column is replaced by its residual from their weighted least-squares fit,
+    and the result (n_rows, m', m') holds the weighted inner products ``sum(w * a * b)`` of
+    those residual columns. One batched matrix product and a 2 x 2 Schur complement per
+    row replace the element-wise projection and the dozen weighted sums that follow it.
     """
-    wb0, wb1 = w * b0, w * b1
-    g00 = np.sum(wb0 * b0, axis=1)
-    g01 = np.sum(wb0 * b1, axis=1)
-    g11 = np.sum(wb1 * b1, axis=1)
+    a = columns.transpose(1, 0, 2)  # (n_rows, m, n)
+    gram = np.matmul(a * w[:, None, :], a.transpose(0, 2, 1))
+    if not n_nuisance:
+        return gram
+    g00, g01, g11 = gram[:, 0, 0], gram[:, 0, 1], gram[:, 1, 1]
     ridge = 1e-9 * (g00 + g11) + 1e-12  # keeps empty rows solvable
     g00, g11 = g00 + ridge, g11 + ridge
     det = g00 * g11 - g01 * g01
-    out = []
-    for col in columns:
-        r0 = np.sum(wb0 * col, axis=1)
-        r1 = np.sum(wb1 * col, axis=1)
-        c0 = (g11 * r0 - g01 * r1) / det
-        c1 = (g00 * r1 - g01 * r0) / det
-        out.append(col - c0[:, None] * b0 - c1[:, None] * b1)
-    return out
+    r0, r1 = gram[:, 0, 2:], gram[:, 1, 2:]  # (n_rows, m')
+    c0 = (g11[:, None] * r0 - g01[:, None] * r1) / det[:, None]
+    c1 = (g00[:, None] * r1 - g01[:, None] * r0) / det[:, None]
+    # P x = x - c0(x) b0 - c1(x) b1; expanded in full (not as a Schur complement) so that the
+    # ridge acts exactly as in the element-wise projection: the overlap terms can be nearly
+    # collinear, and the result is sensitive to how they are regularised
+    g00, g11 = gram[:, 0, 0], gram[:, 1, 1]
+    cross = c0[:, :, None] * r0[:, None, :] + c1[:, :, None] * r1[:, None, :]
+    coupled = (
+        g00[:, None, None] * c0[:, :, None] * c0[:, None, :]
+        + g01[:, None, None] * (c0[:, :, None] * c1[:, None, :] + c1[:, :, None] * c0[:, None, :])
+        + g11[:, None, None] * c1[:, :, None] * c1[:, None, :]
+    )
+    return gram[:, 2:, 2:] - cross - cross.transpose(0, 2, 1) + coupled
 
 
 def _bilinear(
@@ -439,6 +472,18 @@ def fit_spin_rate(
     geometry : StripGeometry
         With the fitted rate (and twist, and magnifications).
     fit : SpinFit
+
+    Examples
+    --------
+    >>> from junoproc.data import load_sample, sample_truth
+    >>> from junoproc.framelets import separate_filters
+    >>> from junoproc.pipeline import decompand_raw
+    >>> raw = load_sample("io-pj57")
+    >>> stacks = separate_filters(decompand_raw(raw), raw.metadata)
+    >>> geometry, fit = fit_spin_rate(stacks, geometry_for(raw.metadata))
+    >>> truth = sample_truth("io-pj57")["spin_rate_rad_s"]
+    >>> fit.status, bool(abs(fit.rate_rad_s - truth) / truth < 5e-4)
+    ('fitted', True)
     """
     start = geometry.pointing.rate_rad_s
     fail = SpinFit(start, start, "nominal", math.nan, (), 0, 0)
@@ -542,19 +587,18 @@ def fit_spin_rate(
                     mad = np.median(a_rn[ok]) if ok.any() else 1.0
                     c = 2.5 * max(float(mad), 1e-3)
                     w = np.where(a_rn <= c, 1.0, c / np.maximum(a_rn, 1e-12)) * ok
+                    columns = [rn, *jac]
                     if fit_gain:  # a gain and an offset per overlap absorb flat-field differences
-                        b0 = np.where(ok, v1 * inv, 0.0)
-                        b1 = np.where(ok, inv, 0.0)
-                        rn, *jac = _project_out2(w, b0, b1, rn, *jac)
-                    for i, ji in zip(lev.params, jac, strict=True):
-                        wj = w * ji
-                        rhs[i] += np.sum(wj * rn)
-                        for j, jj in zip(lev.params, jac, strict=True):
-                            normal[i, j] += np.sum(wj * jj)
-                    js = jac[0]
+                        columns = [np.where(ok, v1 * inv, 0.0), np.where(ok, inv, 0.0), *columns]
+                    gram = _projected_gram(w, np.stack(columns), 2 if fit_gain else 0)
+                    # gram[k]: row/column 0 the residual, then the parameters' Jacobian columns
+                    total = gram.sum(axis=0)
+                    sub = np.ix_(lev.params, lev.params)
+                    normal[sub] += total[1:, 1:]
+                    rhs[lev.params] += total[1:, 0]
                     used = int(np.count_nonzero(ok & (jac_cols[0] != 0)))
-                    dk = np.sum(w * js * js, axis=1)
-                    nk = np.sum(w * js * rn, axis=1)
+                    dk = gram[:, 1, 1]
+                    nk = gram[:, 1, 0]
                     good = dk > 0  # remaining along-spin misfit of each pair, in pixels
                     misfit = (-nk[good] / dk[good] * fl).tolist()
                     return normal, rhs, used, misfit
@@ -647,14 +691,20 @@ class FilterFit:
 
 def _corrections_of(geometry: StripGeometry, base: StripGeometry) -> CameraCorrections:
     """The per-filter differences between two cameras, as corrections."""
-    offsets, scales = {}, {}
+    offsets, scales, y_scales = {}, {}, {}
     for g, g0 in zip(geometry.camera.filters, base.camera.filters, strict=True):
         if (g.cx, g.cy) != (g0.cx, g0.cy):
             offsets[g.name] = (g.cx - g0.cx, g.cy - g0.cy)
         if g.focal_length_mm != g0.focal_length_mm:
             scales[g.name] = g.focal_length_mm / g0.focal_length_mm
+        if g.y_scale != g0.y_scale:
+            y_scales[g.name] = g.y_scale / g0.y_scale
     return CameraCorrections(
-        geometry.pointing.axis_tilt_rad, offsets, scales, source="fit_filter_terms"
+        geometry.pointing.axis_tilt_rad,
+        offsets,
+        scales,
+        source="fit_filter_terms",
+        y_scale=y_scales,
     )
 
 
@@ -671,6 +721,7 @@ def fit_filter_terms(
     scale: float = 1.0,
     rounds: int = 2,
     fit_scale: bool = True,
+    fit_y_scale: bool = True,
     min_matches: int = 8,
     tile: int = MATCH_TILE_PX,
     measure: Any = None,
@@ -694,7 +745,13 @@ def fit_filter_terms(
         Panorama resolution used for matching (output pixels per camera pixel).
     rounds : int
     fit_scale : bool
-        Fit a focal-length factor per filter (lateral chromatic aberration) as well.
+        Fit a magnification across the CCD lines (``x``) per filter (lateral chromatic
+        aberration) as well; the magnification along the rows is left to ``fit_y_scale``.
+    fit_y_scale : bool
+        First fit each filter's magnification along the framelet rows relative to
+        ``reference`` from the overlaps of consecutive framelets (:func:`fit_spin_rate`
+        with ``fit_scale``), which measure it far better than the 128-row-high cross-filter
+        matches can; it becomes :attr:`~junoproc.camera.FilterGeometry.y_scale`.
     min_matches : int
         Fewer matched tiles than this for a filter leaves it unchanged, with a warning.
     tile : int
@@ -709,6 +766,17 @@ def fit_filter_terms(
     -------
     geometry : StripGeometry
     fit : FilterFit
+
+    Examples
+    --------
+    >>> from junoproc.data import load_sample
+    >>> from junoproc.framelets import separate_filters
+    >>> from junoproc.pipeline import decompand_raw
+    >>> raw = load_sample("io-pj57")
+    >>> stacks = separate_filters(decompand_raw(raw), raw.metadata)
+    >>> geometry, fit = fit_filter_terms(stacks, geometry_for(raw.metadata))
+    >>> fit.status, sorted(fit.n_matches)
+    ('fitted', ['BLUE', 'RED'])
     """
     from scipy.optimize import least_squares
 
@@ -722,6 +790,8 @@ def fit_filter_terms(
     n_matches: dict[str, int] = {}
     residual: dict[str, tuple[float, float]] = {}
     status = "fitted"
+    if fit_y_scale and others:
+        geometry = _fit_y_scales(stacks, geometry, reference)
     for _ in range(rounds):
         view = panorama_view(geometry, scale=scale)
         out = render(stacks, geometry, view)
@@ -766,10 +836,7 @@ def fit_filter_terms(
                 centre=centre,
                 step=view.step_rad,
             ):
-                s = math.exp(p[2]) if fit_scale else 1.0
-                g = dataclasses.replace(
-                    g0, cx=g0.cx + p[0], cy=g0.cy + p[1], focal_length_mm=g0.focal_length_mm * s
-                )
+                g = _with_terms(g0, p, fit_scale)
                 v = g.pixel_to_ray(xc, yc, sampling_factor=geom.sampling_factor)
                 d = np.einsum("nij,nj->ni", rot, v)
                 az, el = _panorama_coords(d, centre)
@@ -783,10 +850,7 @@ def fit_filter_terms(
                 x_scale=[1.0, 1.0, 1e-3][: 3 if fit_scale else 2],
             )
             p = sol.x
-            s = math.exp(p[2]) if fit_scale else 1.0
-            new_filters[f] = dataclasses.replace(
-                g0, cx=g0.cx + p[0], cy=g0.cy + p[1], focal_length_mm=g0.focal_length_mm * s
-            )
+            new_filters[f] = _with_terms(g0, p, fit_scale)
             r = resid(p).reshape(2, -1)
             mag = np.hypot(r[0], r[1])
             residual[f] = (float(np.median(mag)), float(np.percentile(mag, 90)))
@@ -797,6 +861,60 @@ def fit_filter_terms(
     corrections = _corrections_of(geometry, base)
     logger.info("filter terms: %s", corrections.summary())
     return geometry, FilterFit(corrections, status, n_matches, residual)
+
+
+def _with_terms(g0: Any, p: np.ndarray, fit_scale: bool) -> Any:
+    """``g0`` with its optical centre moved by ``p[:2]`` and, if fitted, magnified by
+    ``exp(p[2])`` across the lines only (the focal length along the rows is kept)."""
+    if not fit_scale:
+        return dataclasses.replace(g0, cx=g0.cx + p[0], cy=g0.cy + p[1])
+    s = math.exp(p[2])
+    return dataclasses.replace(
+        g0,
+        cx=g0.cx + p[0],
+        cy=g0.cy + p[1],
+        focal_length_mm=g0.focal_length_mm * s,
+        y_scale=g0.y_scale / s,
+    )
+
+
+def _with_y_scales(geometry: StripGeometry, scales: Mapping[str, float]) -> StripGeometry:
+    """``geometry`` with each filter in ``scales`` stretched along the rows about its middle row.
+
+    The optical-centre row moves so that the middle row of the framelet keeps its
+    direction: the stretch changes how far a spin step moves the scene across the framelet,
+    not where the filter looks.
+    """
+    cam = geometry.camera
+    middle = cam.framelet_lines / 2.0  # IK corner-origin coordinate of the middle row
+    filters = []
+    for g in cam.filters:
+        s = scales.get(g.name)
+        if s is not None:
+            g = dataclasses.replace(g, y_scale=g.y_scale * s, cy=middle - s * (middle - g.cy))
+        filters.append(g)
+    return dataclasses.replace(geometry, camera=dataclasses.replace(cam, filters=tuple(filters)))
+
+
+def _fit_y_scales(
+    stacks: Mapping[str, FilterStack | np.ndarray], geometry: StripGeometry, reference: str
+) -> StripGeometry:
+    """Each filter's magnification along the rows relative to ``reference``, from the overlaps.
+
+    :func:`fit_spin_rate` with ``fit_scale`` finds the magnification about each framelet's
+    centre that makes the filter's overlaps agree at the common spin rate; the overlaps
+    constrain it through how many rows one spin step spans, so it is applied along the rows
+    only (:func:`_with_y_scales`). The geometry keeps the rate fitted with it.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalibrationWarning)
+        fitted, spin = fit_spin_rate(
+            stacks, geometry, fit_twist=False, fit_scale=True, reference=reference
+        )
+    if spin.status != "fitted" or not spin.focal_scale:
+        return geometry
+    logger.info("along-row magnifications from the overlaps: %s", spin.focal_scale)
+    return _with_y_scales(dataclasses.replace(geometry, pointing=fitted.pointing), spin.focal_scale)
 
 
 def _matched_pixels(geometry, view, directions, centres, shifts, reference, f, locate):

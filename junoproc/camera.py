@@ -220,6 +220,12 @@ class FilterGeometry:
         Optical centre in the IK's corner-origin framelet coordinates, un-summed pixels
         (IK ``DISTORTION_X``, ``DISTORTION_Y``). ``cy`` lies outside the framelet for all
         filters but GREEN.
+    y_scale : float, optional
+        Stretch of the distorted detector offsets along the framelet rows (``y - cy``, the
+        spin direction) only, about the optical centre: to first order a focal length of
+        ``fl_px * y_scale`` in ``y``. 1.0 (the IK's square pixels) by default;
+        self-calibration (:mod:`junoproc.calibrate`) sets it from the framelet overlaps,
+        which want BLUE about 0.3 % smaller and RED about 0.2 % larger than GREEN.
 
     Examples
     --------
@@ -237,15 +243,16 @@ class FilterGeometry:
     k2: float
     cx: float
     cy: float
+    y_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        for field in ("focal_length_mm", "pixel_size_mm", "k1", "k2", "cx", "cy"):
+        for field in ("focal_length_mm", "pixel_size_mm", "k1", "k2", "cx", "cy", "y_scale"):
             value = float(getattr(self, field))
             if not math.isfinite(value):
                 raise ValueError(f"{self.name}: {field} must be finite, got {value!r}")
             object.__setattr__(self, field, value)
-        if self.focal_length_mm <= 0 or self.pixel_size_mm <= 0:
-            raise ValueError(f"{self.name}: focal length and pixel size must be positive")
+        if self.focal_length_mm <= 0 or self.pixel_size_mm <= 0 or self.y_scale <= 0:
+            raise ValueError(f"{self.name}: focal length, pixel size and y_scale must be positive")
 
     @property
     def fl_px(self) -> float:
@@ -351,7 +358,10 @@ class FilterGeometry:
         (2, 3)
         """
         X, Y = to_ik_coordinates(x, y, sampling_factor=sampling_factor)
-        u, w = self.undistort(X - self.cx, Y - self.cy)
+        dw = Y - self.cy
+        if self.y_scale != 1.0:
+            dw = dw / self.y_scale
+        u, w = self.undistort(X - self.cx, dw)
         v = np.stack([u, w, np.full_like(u, self.fl_px)], axis=-1)
         with np.errstate(invalid="ignore"):
             return v / np.linalg.norm(v, axis=-1, keepdims=True)
@@ -389,6 +399,8 @@ class FilterGeometry:
         fl = self.fl_px
         with np.errstate(invalid="ignore", over="ignore"):
             du, dw = self.distort(fl * v_[..., 0] / vz, fl * v_[..., 1] / vz)
+        if self.y_scale != 1.0:
+            dw = dw * self.y_scale
         return from_ik_coordinates(du + self.cx, dw + self.cy, sampling_factor=sampling_factor)
 
 

@@ -45,7 +45,13 @@ def _roots() -> list[Path]:
 
 
 def list_samples() -> tuple[str, ...]:
-    """Names of the embedded samples."""
+    """Names of the embedded samples.
+
+    Examples
+    --------
+    >>> "io-pj57" in list_samples()
+    True
+    """
     return tuple(SAMPLES)
 
 
@@ -67,6 +73,11 @@ def sample_path(name: str) -> Path:
         Unknown sample name.
     MissingFileError
         The sample files are not installed.
+
+    Examples
+    --------
+    >>> sorted(p.name for p in sample_path("io-pj57").iterdir() if p.is_dir())
+    ['DataSet', 'ImageSet']
     """
     if name not in SAMPLES:
         raise ValueError(f"unknown sample {name!r}; choose one of {', '.join(SAMPLES)}")
@@ -83,11 +94,23 @@ def sample_path(name: str) -> Path:
 
 
 def load_sample(name: str = "io-pj57") -> RawImage:
-    """Load an embedded sample as a :class:`~junoproc.io.RawImage`."""
+    """Load an embedded sample as a :class:`~junoproc.io.RawImage`.
+
+    Examples
+    --------
+    >>> load_sample("io-pj57-methane").metadata.filters
+    ('METHANE',)
+    """
     return load(sample_path(name))
 
 
 def sample_truth(name: str = "io-pj57") -> dict[str, Any]:
-    """The simulation's ground truth of a sample (true spin rate, timing error, geometry)."""
+    """The simulation's ground truth of a sample (true spin rate, timing error, geometry).
+
+    Examples
+    --------
+    >>> round(sample_truth("io-pj57")["time_jitter_s"], 4)
+    0.0137
+    """
     folder = sample_path(name)
     return json.loads((folder / f"{SAMPLES[name]}-truth.json").read_text())

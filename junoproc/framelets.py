@@ -64,6 +64,14 @@ class FilterStack:
         delta, plus half the exposure when separated with ``exposure_centre=True``.
     start_time : astropy.time.Time
         The product's START_TIME (UTC).
+
+    Examples
+    --------
+    >>> from junoproc.data import load_sample
+    >>> raw = load_sample("io-pj57")
+    >>> red = separate_filters(raw.data, raw.metadata)["RED"]
+    >>> red.n_frames, red.data.shape[1:], red.times[0].isot
+    (14, (128, 1648), '2023-12-30T08:39:21.579')
     """
 
     filter: str

@@ -117,6 +117,15 @@ class Metadata:
     title, rationale, compression, source_format : str
     raw : Mapping
         Every keyword read, unchanged.
+
+    Examples
+    --------
+    >>> from junoproc.data import load_sample
+    >>> meta = load_sample("io-pj57").metadata
+    >>> meta.product_id, meta.target, meta.perijove, meta.tdi_stages
+    ('JNCE_2023364_57C00099_V01', 'IO', 57, 1)
+    >>> round(meta.interframe_delay_s, 3), meta.frame_height, meta.n_framelets
+    (0.371, 384, 42)
     """
 
     product_id: str

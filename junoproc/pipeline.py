@@ -195,6 +195,15 @@ def process(
         Bad input (see :func:`junoproc.io.load`).
     ValueError
         Unknown option value.
+
+    Examples
+    --------
+    >>> from junoproc.data import load_sample
+    >>> result = process(load_sample("io-pj57"), view="perspective", quality=False)
+    >>> result.channels, result.image.shape[-1], result.report["spin_fit"]["status"]
+    (('RED', 'GREEN', 'BLUE'), 3, 'fitted')
+    >>> abs(result.report["spin_fit"]["spin_rate_deg_s"] - 11.92) < 0.01  # truth: 11.9206
+    True
     """
     for name, value, choices in (
         ("stitch", stitch, STITCH_METHODS),
@@ -315,6 +324,13 @@ def process_pair(
     Processed
         Channels: the colour product's (R, G, B) followed by the companion's filters.
         ``report["companion"]`` holds the alignment found.
+
+    Examples
+    --------
+    >>> from junoproc.data import load_sample
+    >>> pair = process_pair(load_sample("io-pj57"), load_sample("io-pj57-methane"))
+    >>> pair.channels
+    ('RED', 'GREEN', 'BLUE', 'METHANE')
     """
     from .calibrate import fit_spin_rate, geometry_for
     from .render import render
@@ -478,6 +494,16 @@ def save(
     -------
     Path
         The written file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from junoproc.data import load_sample
+    >>> from junoproc.writers import read_png
+    >>> result = process(load_sample("io-pj57"), stitch="quicklook")
+    >>> out = save(result, pathlib.Path(tempfile.mkdtemp()) / "quick.png")
+    >>> read_png(out).shape[-1]  # RGB + coverage as alpha
+    4
     """
     from .stretch import stretch
     from .writers import write_image

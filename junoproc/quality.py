@@ -164,8 +164,29 @@ def _bilinear(image: NDArray[np.floating], y: NDArray, x: NDArray) -> NDArray[np
 # --------------------------------------------------------------------------------------
 
 
+class _ShiftStatistics:
+    """Statistics of an ``(n, 2)`` array of ``(dy, dx)`` shifts held as ``shifts``."""
+
+    shifts: NDArray[np.float64]
+
+    @property
+    def magnitude(self) -> NDArray[np.float64]:
+        """Shift length per measurement in pixels, shape (n,)."""
+        return np.hypot(self.shifts[:, 0], self.shifts[:, 1])
+
+    @property
+    def median_px(self) -> float:
+        """Median shift length in pixels (NaN without measurements)."""
+        return _median(self.magnitude)
+
+    @property
+    def p90_px(self) -> float:
+        """90th percentile of the shift length in pixels (NaN without measurements)."""
+        return _percentile(self.magnitude, 90.0)
+
+
 @dataclass(frozen=True)
-class ChannelShift:
+class ChannelShift(_ShiftStatistics):
     """Tile shifts of one channel against the reference channel.
 
     Attributes
@@ -189,21 +210,6 @@ class ChannelShift:
     def n_tiles(self) -> int:
         """Number of tiles that passed every test."""
         return int(self.shifts.shape[0])
-
-    @property
-    def magnitude(self) -> NDArray[np.float64]:
-        """Shift length per tile in pixels, shape (n,)."""
-        return np.hypot(self.shifts[:, 0], self.shifts[:, 1])
-
-    @property
-    def median_px(self) -> float:
-        """Median shift length in pixels (NaN when no tile qualified)."""
-        return _median(self.magnitude)
-
-    @property
-    def p90_px(self) -> float:
-        """90th percentile of the shift length in pixels (NaN when no tile qualified)."""
-        return _percentile(self.magnitude, 90.0)
 
     @property
     def median_shift(self) -> tuple[float, float]:
@@ -657,7 +663,7 @@ def channel_misregistration(
 
 
 @dataclass(frozen=True)
-class SeamResult:
+class SeamResult(_ShiftStatistics):
     """Result of :func:`seam_residual`.
 
     Attributes
@@ -700,21 +706,6 @@ class SeamResult:
     def n_segments(self) -> int:
         """Accepted segments."""
         return int(self.shifts.shape[0])
-
-    @property
-    def magnitude(self) -> NDArray[np.float64]:
-        """Shift length per accepted segment in pixels, shape (n,)."""
-        return np.hypot(self.shifts[:, 0], self.shifts[:, 1])
-
-    @property
-    def median_px(self) -> float:
-        """Median segment shift length in pixels (NaN without accepted segments)."""
-        return _median(self.magnitude)
-
-    @property
-    def p90_px(self) -> float:
-        """90th percentile of the segment shift length in pixels (NaN without segments)."""
-        return _percentile(self.magnitude, 90.0)
 
     def summary(self) -> dict[str, Any]:
         """JSON-friendly statistics (``None`` for NaN)."""

@@ -449,6 +449,16 @@ def perspective_view(
     Returns
     -------
     PerspectiveView
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from junoproc.camera import CameraModel
+    >>> from junoproc.pointing import SpinPointing
+    >>> geom = StripGeometry(CameraModel.default(), SpinPointing(), np.arange(4) * 0.373, ("RED",))
+    >>> view = perspective_view(geom, fov_deg=10.0)
+    >>> view.shape, round(view.focal_px, 1)
+    ((260, 260), 1480.6)
     """
     fl = geometry.camera.geometry(geometry.filters[0]).fl_px / geometry.sampling_factor
     focal = fl * scale
@@ -582,6 +592,17 @@ def render(
     Rendered
         ``image`` (rows, cols, n_filters) float32 with NaN where there is no data, and
         ``coverage`` (rows, cols, n_filters) in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from junoproc.camera import CameraModel
+    >>> from junoproc.pointing import SpinPointing
+    >>> geom = StripGeometry(CameraModel.default(), SpinPointing(), np.arange(4) * 0.373, ("RED",))
+    >>> flat = {"RED": np.full((4, 128, 1648), 5.0, np.float32)}
+    >>> out = render(flat, geom, panorama_view(geom, scale=0.2))
+    >>> float(np.nanmin(out.image)), float(np.nanmax(out.image)), out.channels
+    (5.0, 5.0, ('RED',))
     """
     filters = tuple(filters or [f for f in geometry.filters if f in stacks])
     if not filters:

@@ -85,6 +85,8 @@ _INTERVAL_SAMPLES = 1_000_000
 #: Entries of the lookup table used for 8-bit output (error well under one output level).
 _LUT_SIZE = 1 << 20
 _DEFAULT_GAMMA = 2.2
+#: Elements per block of the 8-bit mapping (a few hundred kB of temporaries: in cache).
+_BLOCK_ELEMENTS = 1 << 16
 
 
 def _preset(name: str) -> tuple[float, ...]:
@@ -215,22 +217,106 @@ def _make_stretch(method: str, a: float | None, gamma: float | None) -> BaseStre
     return base
 
 
-def _valid_pixels(
-    data: np.ndarray, mask: ArrayLike | None, *, finite: np.ndarray | None = None
-) -> np.ndarray:
-    """Boolean array (shape of ``data``): finite and selected by ``mask``."""
-    valid = np.isfinite(data) if finite is None else finite
+def _selection(data: np.ndarray, mask: ArrayLike | None) -> np.ndarray | None:
+    """``mask`` as booleans of shape ``data.shape`` or (colour images) ``data.shape[:2]``."""
     if mask is None:
-        return valid
+        return None
     sel = np.asarray(mask)
     if sel.dtype.kind != "b":
         _check_numeric(sel, "mask")
         sel = sel > 0  # coverage counts or weights
-    if sel.shape == data.shape[:2] and data.ndim == 3:
-        sel = sel[:, :, np.newaxis]
-    elif sel.shape != data.shape:
+    if not (sel.shape == data.shape or (data.ndim == 3 and sel.shape == data.shape[:2])):
         raise ValueError(f"mask must have shape {data.shape[:2]} or {data.shape}, got {sel.shape}")
-    return valid & sel
+    return sel
+
+
+def _interval_sample(
+    values: np.ndarray, sel: np.ndarray | None, step: int, dtype: type[np.floating]
+) -> np.ndarray:
+    """Every ``step``-th element of ``values`` (C order) that is finite and selected.
+
+    ``sel`` has the shape of ``values`` or, for (rows, cols, C) ``values``, of one
+    channel. Only the sampled elements are tested, so no full-size mask is built.
+    """
+    sample = np.asarray(values.reshape(-1)[::step], dtype=dtype)
+    keep = np.isfinite(sample)
+    if sel is not None:
+        flat = sel.reshape(-1)
+        if sel.shape == values.shape:
+            keep &= flat[::step]
+        else:  # one mask value per pixel, shared by its channels
+            keep &= flat[np.arange(0, values.size, step) // values.shape[-1]]
+    return sample[keep]
+
+
+def _uint8_table(stretcher: BaseStretch) -> np.ndarray:
+    """``to_uint8(stretcher(np.linspace(0, 1, _LUT_SIZE), clip=True))``, computed cheaply.
+
+    The stretches of :func:`_make_stretch` are non-decreasing, so the table is a
+    staircase of 256 steps: a bisection (on all 255 steps at once) finds the first index
+    of each, evaluating the stretch at about 21 x 255 points instead of 2**20 (the
+    transcendental functions alone would take 15-40 ms).
+    """
+    top = _LUT_SIZE - 1
+
+    def level(i: np.ndarray) -> np.ndarray:
+        x = i * (1.0 / top)  # exactly np.linspace(0, 1, _LUT_SIZE)[i]
+        x[i == top] = 1.0
+        return to_uint8(stretcher(x, clip=True))
+
+    targets = np.arange(1, 256)
+    lo = np.zeros(targets.size, dtype=np.intp)  # first index reaching level L is in lo..hi
+    hi = np.full(targets.size, _LUT_SIZE, dtype=np.intp)  # _LUT_SIZE: never reached
+    while np.any(lo < hi):
+        mid = (lo + hi) // 2
+        reached = level(np.minimum(mid, top)) >= targets
+        reached |= mid >= _LUT_SIZE
+        hi = np.where(reached, mid, hi)
+        lo = np.where(reached, lo, mid + 1)
+    edges = np.concatenate([[0], lo, [_LUT_SIZE]])
+    return np.repeat(np.arange(256, dtype=np.uint8), np.diff(edges))
+
+
+def _lut_into(
+    values: np.ndarray,
+    lo: float,
+    hi: float,
+    table: np.ndarray,
+    out: np.ndarray,
+    dtype: type[np.floating],
+) -> None:
+    """``out = table[index]``, the interval ``lo .. hi`` mapped onto the table's indices.
+
+    Works through blocks of rows small enough to stay in the CPU cache: on a full
+    mosaic each full-size temporary would cost more in memory traffic and page faults
+    than the arithmetic itself. The arithmetic (in ``dtype``, the scalars being weak)
+    and the non-finite handling (index 0) are those of a whole-array computation.
+    """
+    span = float(hi) - float(lo)
+    scale = (_LUT_SIZE - 1) / span if span > 0 else 0.0
+    lo = float(lo)
+    n_rows = values.shape[0]
+    row = max(1, values[0].size) if values.ndim > 1 else 1
+    block = max(1, _BLOCK_ELEMENTS // row)
+    shape = (min(block, n_rows), *values.shape[1:])
+    buf = np.empty(shape, dtype=dtype)
+    bad = np.empty(shape, dtype=bool)
+    index = np.empty(shape, dtype=np.intp)
+    for r0 in range(0, n_rows, block):
+        src = values[r0 : r0 + block]
+        n = src.shape[0]
+        x, nonfinite, k = buf[:n], bad[:n], index[:n]
+        x[...] = src
+        np.isfinite(x, out=nonfinite)
+        np.logical_not(nonfinite, out=nonfinite)
+        x -= lo
+        x *= scale
+        x += 0.5
+        np.clip(x, 0.0, _LUT_SIZE - 1, out=x)
+        if nonfinite.any():
+            x[nonfinite] = 0.0
+        k[...] = x  # truncation: x >= 0, so the floor of x + 0.5, i.e. the nearest entry
+        np.take(table, k, out=out[r0 : r0 + block], mode="clip")
 
 
 def stretch(
@@ -334,26 +420,32 @@ def stretch(
         work = apply_weights(data, preset if preset is not None else weights)
         if out == np.float32 and work.dtype != np.float32:
             work = work.astype(np.float32)
+        dtype = work.dtype.type
     else:
-        work = np.array(data, dtype=np.float64 if out == np.float64 else np.float32)
-    finite = np.isfinite(work)
-    valid = _valid_pixels(work, mask, finite=finite)
+        dtype = np.float64 if out == np.float64 else np.float32
+        # 8-bit output reads the data block by block and needs no working copy
+        work = data if out == np.uint8 else np.array(data, dtype=dtype)
+    sel = _selection(work, mask)
 
     if per_channel and work.ndim == 3:
-        groups = [(work[..., c], valid[..., c]) for c in range(work.shape[-1])]
+        groups = [
+            (work[..., c], None if sel is None else sel[..., c] if sel.ndim == 3 else sel)
+            for c in range(work.shape[-1])
+        ]
     else:
-        groups = [(work, valid)]
+        groups = [(work, sel)]
     exact = isinstance(limits, (MinMaxInterval, ManualInterval))
-    for values, use in groups:
+    # before the interval clips +inf to 1
+    finite = None if out == np.uint8 else np.isfinite(work)
+    result = np.empty(work.shape, dtype=np.uint8) if out == np.uint8 else None
+    table = _uint8_table(stretcher) if out == np.uint8 else None
+    for c, (values, use) in enumerate(groups):
         if isinstance(limits, ManualInterval) and None not in (limits.vmin, limits.vmax):
             lo, hi = limits.vmin, limits.vmax
         else:
-            step = 1 if exact else max(1, use.size // (2 * _INTERVAL_SAMPLES))
-            if step > 1:
-                # percentiles of evenly spaced samples: as good for display, far cheaper
-                chosen = values.reshape(-1)[::step][use.reshape(-1)[::step]]
-            else:
-                chosen = values[use]
+            # percentiles of evenly spaced samples: as good for display, far cheaper
+            step = 1 if exact else max(1, values.size // (2 * _INTERVAL_SAMPLES))
+            chosen = _interval_sample(values, use, step, dtype)
             if chosen.size == 0:
                 raise ValueError(
                     "no finite pixel inside the mask to set the interval; "
@@ -361,21 +453,15 @@ def stretch(
                 )
             lo, hi = limits.get_limits(chosen)
         logger.debug("stretch %s: interval %.6g .. %.6g", method, lo, hi)
-        if out == np.uint8:
-            # the interval straight onto the lookup table's index (see below), in place
-            span = float(hi) - float(lo)
-            values -= float(lo)
-            values *= (_LUT_SIZE - 1) / span if span > 0 else 0.0
-            values += 0.5
-            np.clip(values, 0.0, _LUT_SIZE - 1, out=values)
+        if result is not None:
+            # 8-bit output through a fine lookup table of the same astropy stretch: the
+            # transcendental function is not evaluated per pixel
+            target = result[..., c] if len(groups) > 1 else result
+            _lut_into(values, lo, hi, table, target, dtype)
         else:
             ManualInterval(float(lo), float(hi))(values, clip=True, out=values)
-    if out == np.uint8:
-        # 8-bit output through a fine lookup table of the same astropy stretch: the
-        # transcendental function runs on 2**20 values instead of every pixel
-        table = to_uint8(stretcher(np.linspace(0.0, 1.0, _LUT_SIZE), clip=True))
-        work[~finite] = 0.0
-        return table[work.astype(np.uint32)]
+    if result is not None:
+        return result
     stretcher(work, clip=True, out=work)
     work[~finite] = 0.0
     if out == np.uint16:

@@ -21,25 +21,13 @@ pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 LEVEL = "full"
 
 
-#: Products that do not reach the colour-registration target yet, with the measured figure.
-SHORT_OF_TARGET = {
-    # heavily saturated (few usable tiles): median 0.33 px with calibrate="full"
-    "JNCE_2022186_43C00078_V01": "median misregistration 0.33 px > 0.25 px (saturated image)",
-    # median 0.16 px meets the target, but the 90th percentile of its 22 tiles is 0.80 px
-    "JNCE_2022186_43C00080_V01": "90th-percentile misregistration 0.80 px > 0.6 px",
-}
-
-
 @pytest.fixture(scope="module", params=RGB_PRODUCTS or ["<none>"])
 def rgb(request):
     require_shared()
     return process(JUNOCAM / request.param, calibrate=LEVEL)
 
 
-def test_colour_misregistration_within_target(rgb, request):
-    reason = SHORT_OF_TARGET.get(rgb.metadata.product_id)
-    if reason:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+def test_colour_misregistration_within_target(rgb):
     mis = rgb.report["quality"]["misregistration"]
     assert mis["n_tiles"] >= 10, mis
     assert mis["median_px"] <= 0.25, mis
