@@ -17,6 +17,7 @@ import numpy as np
 from skimage.transform import resize
 
 import junoproc
+from junoproc.calibrate import CameraCorrections
 from junoproc.data import load_sample
 from junoproc.stretch import stretch
 from junoproc.writers import write_png
@@ -35,7 +36,10 @@ def _panel(image: np.ndarray, coverage: np.ndarray) -> np.ndarray:
 def main() -> None:
     raw = load_sample("io-pj57")
     quick = junoproc.process(raw, stitch="quicklook")
-    stitched = junoproc.process(raw, view="perspective", quality=False)
+    # simulated with the IK's nominal camera, so processed with it, as `junoproc demo` does
+    stitched = junoproc.process(
+        raw, view="perspective", quality=False, corrections=CameraCorrections()
+    )
     # the quick look's rows around Io, for a like-for-like comparison
     lit = quick.image[..., 1] > 0.1 * np.nanmax(quick.image)
     rows, cols = np.nonzero(lit.any(axis=1))[0], np.nonzero(lit.any(axis=0))[0]

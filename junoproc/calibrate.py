@@ -58,6 +58,7 @@ __all__ = [
     "FilterFit",
     "SpinFit",
     "apply_corrections",
+    "corrected_camera",
     "fit_filter_terms",
     "fit_spin_rate",
     "geometry_for",
@@ -140,24 +141,27 @@ CAMERA_CORRECTIONS = CameraCorrections(
 )
 
 
-def apply_corrections(geometry: StripGeometry, corrections: CameraCorrections) -> StripGeometry:
-    """A geometry whose camera and mounting carry ``corrections``.
-
-    Offsets and scales replace (they are not added to) what the camera had relative to
-    the IK's nominal model only in the sense that they are applied to the given camera.
+def corrected_camera(camera: Any, corrections: CameraCorrections) -> Any:
+    """``camera`` with the per-filter offsets and magnifications of ``corrections`` applied.
 
     Parameters
     ----------
-    geometry : StripGeometry
+    camera : CameraModel
     corrections : CameraCorrections
 
     Returns
     -------
-    StripGeometry
+    CameraModel
+
+    Examples
+    --------
+    >>> from junoproc.camera import CameraModel
+    >>> cam = corrected_camera(CameraModel.default(), CAMERA_CORRECTIONS)
+    >>> round(cam.geometry("RED").cx - CameraModel.default().geometry("RED").cx, 2)
+    0.39
     """
-    cam = geometry.camera
     filters = []
-    for g in cam.filters:
+    for g in camera.filters:
         dx, dy = corrections.centre_offset_px.get(g.name, (0.0, 0.0))
         s = corrections.focal_scale.get(g.name, 1.0)
         sy = corrections.y_scale.get(g.name, 1.0)
@@ -170,7 +174,25 @@ def apply_corrections(geometry: StripGeometry, corrections: CameraCorrections) -
                 y_scale=g.y_scale * sy,
             )
         )
-    camera = dataclasses.replace(cam, filters=tuple(filters))
+    return dataclasses.replace(camera, filters=tuple(filters))
+
+
+def apply_corrections(geometry: StripGeometry, corrections: CameraCorrections) -> StripGeometry:
+    """A geometry whose camera and mounting carry ``corrections``.
+
+    The per-filter terms are applied to the geometry's camera (:func:`corrected_camera`);
+    the mounting angles replace the pointing's.
+
+    Parameters
+    ----------
+    geometry : StripGeometry
+    corrections : CameraCorrections
+
+    Returns
+    -------
+    StripGeometry
+    """
+    camera = corrected_camera(geometry.camera, corrections)
     pointing = dataclasses.replace(
         geometry.pointing, axis_tilt_rad=tuple(corrections.axis_tilt_rad)
     )

@@ -297,7 +297,9 @@ def _cmd_process(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_process(source, out: Path, report_path: Path | None, args: argparse.Namespace, **extra):
+def _run_process(
+    source, out: Path, report_path: Path | None, args: argparse.Namespace, corrections=None, **extra
+):
     """process + save (+ report) with the command-line options; returns the result."""
     from .pipeline import process, save
 
@@ -311,6 +313,7 @@ def _run_process(source, out: Path, report_path: Path | None, args: argparse.Nam
         scale=args.scale,
         calibrate=args.calibrate,
         trim_rows=args.trim_rows,
+        corrections=corrections,
         progress=not args.no_progress and not args.quiet,
     )
     save(
@@ -365,7 +368,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         ("no_alpha", False),
     ):
         setattr(args, option, value)
-    result = _run_process(raw, picture, report, args, ground_truth=truth)
+    from .calibrate import CameraCorrections
+
+    # the sample was simulated with the IK's nominal camera (see its truth file), so it is
+    # processed with that model rather than with the corrections measured on real JunoCam
+    nominal = CameraCorrections(source="nominal IK/FK camera, as the sample was simulated")
+    result = _run_process(raw, picture, report, args, corrections=nominal, ground_truth=truth)
     fitted = result.report.get("spin_fit", {}).get("spin_rate_deg_s", math.nan)
     true = math.degrees(truth["spin_rate_rad_s"])
     print(f"processed the embedded sample {pid} (simulated PJ57 Io close approach)")

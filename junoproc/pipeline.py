@@ -152,6 +152,7 @@ def process(
     bin_centres: bool = False,
     trim_rows: int = 2,
     camera: Any = None,
+    corrections: Any = None,
     progress: Progress = False,
 ) -> Processed:
     """Run the default chain on one product.
@@ -182,6 +183,10 @@ def process(
         Rows dropped at the top and bottom of each framelet.
     camera : CameraModel, optional
         Camera model to use instead of the IK's built-in one.
+    corrections : CameraCorrections, optional
+        Starting corrections of the camera and its mounting; by default those measured on
+        real JunoCam products (:data:`junoproc.calibrate.CAMERA_CORRECTIONS`). Pass
+        ``CameraCorrections()`` for the nominal IK/FK model (e.g. for data simulated with it).
     progress : bool or callable
         Show progress for long stages (tqdm if installed).
 
@@ -236,18 +241,31 @@ def process(
         quality=quality,
         trim_rows=trim_rows,
         camera=camera,
+        corrections=corrections,
         progress=progress,
     )
 
 
 def _process_spin(
-    stacks, meta, channels, history, *, view, scale, calibrate, quality, trim_rows, camera, progress
+    stacks,
+    meta,
+    channels,
+    history,
+    *,
+    view,
+    scale,
+    calibrate,
+    quality,
+    trim_rows,
+    camera,
+    corrections,
+    progress,
 ) -> Processed:
     from .calibrate import fit_filter_terms, fit_spin_rate, geometry_for
     from .render import panorama_view, perspective_view, render
 
     report: dict[str, Any] = {"stitch": "spin"}
-    geometry = geometry_for(meta, camera=camera)
+    geometry = geometry_for(meta, camera=camera, corrections=corrections)
     if calibrate != "none":
         # a single band constrains the twist poorly: keep the camera's (shipped) value
         geometry, spin = fit_spin_rate(stacks, geometry, fit_twist=len(channels) > 1)

@@ -20,6 +20,7 @@
 import numpy as np
 
 import junoproc
+from junoproc.calibrate import CameraCorrections
 from junoproc.data import load_sample
 
 raw = load_sample("io-pj57")
@@ -53,7 +54,10 @@ for name, stack in stacks.items():
 
 # %%
 quick = junoproc.quicklook_composite(stacks)
-result = junoproc.process(raw, view="perspective")
+# The sample was simulated with the IK's nominal camera, so we process it with that model;
+# real products start from the corrections junoproc measured on JunoCam (the default).
+nominal = CameraCorrections()
+result = junoproc.process(raw, view="perspective", corrections=nominal)
 print("quick look", quick.shape, "stitched", result.image.shape)
 print("fitted spin rate", round(result.report["spin_fit"]["spin_rate_deg_s"], 4), "deg/s")
 print("colour misregistration", result.report["quality"]["misregistration"]["median_px"], "px")
