@@ -219,12 +219,7 @@ def process(
             raise ValueError(f"{name}={value!r} is not one of {', '.join(choices)}")
     raw = source if isinstance(source, RawImage) else load(source)
     meta = raw.metadata
-    history: list[tuple[str, Mapping[str, Any]]] = [("load", {"source": raw.source})]
-    linear = decompand_raw(raw, bin_centres=bin_centres)
-    history.append(("decompand", {"mode": meta.companding, "bin_centres": bin_centres}))
-    stacks = separate_filters(linear, meta)
-    history.append(("separate_filters", {"filters": list(meta.filters)}))
-    channels = _channels(stacks)
+    stacks, channels, history = _prepare(raw, bin_centres=bin_centres)
     if stitch == "quicklook":
         image = quicklook_composite(stacks, channels=channels, trim_rows=trim_rows)
         coverage = np.ones(image.shape[:2], dtype=np.float32)
@@ -244,6 +239,17 @@ def process(
         corrections=corrections,
         progress=progress,
     )
+
+
+def _prepare(raw: RawImage, *, bin_centres: bool = False):
+    """Decompand and separate a product: (stacks, output channels, history so far)."""
+    meta = raw.metadata
+    history: list[tuple[str, Mapping[str, Any]]] = [("load", {"source": raw.source})]
+    linear = decompand_raw(raw, bin_centres=bin_centres)
+    history.append(("decompand", {"mode": meta.companding, "bin_centres": bin_centres}))
+    stacks = separate_filters(linear, meta)
+    history.append(("separate_filters", {"filters": list(meta.filters)}))
+    return stacks, _channels(stacks), history
 
 
 def _process_spin(
@@ -362,19 +368,25 @@ def process_pair(
         raise ValueError(
             f"the two products share filters {sorted(overlap)}; a companion adds new ones"
         )
-    base = process(
-        first,
+    stacks1, channels, history1 = _prepare(first)
+    base = _process_spin(
+        stacks1,
+        first.metadata,
+        channels,
+        history1,
         view=view,
         scale=scale,
         calibrate=calibrate,
         quality=False,
         trim_rows=trim_rows,
+        camera=None,
+        corrections=None,
         progress=progress,
     )
     if reference not in base.channels:
         raise ValueError(f"reference filter {reference} is not in {base.channels}")
     meta2 = second.metadata
-    stacks2 = separate_filters(decompand_raw(second), meta2)
+    stacks2, _, _ = _prepare(second)
     geom2 = geometry_for(meta2)
     if calibrate != "none":
         geom2, _ = fit_spin_rate(stacks2, geom2)
@@ -389,7 +401,6 @@ def process_pair(
             axis_tilt_rad=ref_geom.pointing.axis_tilt_rad[:1] + geom2.pointing.axis_tilt_rad[1:],
         ),
     )
-    stacks1 = separate_filters(decompand_raw(first), first.metadata)
     d_az, d_el = _register_companion(stacks1, ref_geom, stacks2, geom2, reference, trim_rows)
     geom2 = dataclasses.replace(
         geom2,
@@ -402,7 +413,7 @@ def process_pair(
     extra = render(stacks2, geom2, base.view, trim_rows=trim_rows, progress=progress)
     image = base.image if base.image.ndim == 3 else base.image[..., None]
     image = np.concatenate([image, extra.image], axis=-1)
-    coverage = np.minimum(base.coverage, extra.coverage.min(axis=-1))
+    coverage = np.minimum(base.coverage, extra.common_coverage())
     history = (*base.history, ("companion", {"source": second.source, "reference": reference}))
     report = dict(base.report)
     report["companion"] = {
