@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from ._accel import erode, opencv
 from .camera import PHOTOACTIVE_COLUMNS
 from .exceptions import JunoprocWarning
 from .framelets import FilterStack
@@ -59,6 +60,7 @@ __all__ = [
     "SpinFit",
     "apply_corrections",
     "corrected_camera",
+    "fit_filter_offsets",
     "fit_filter_terms",
     "fit_spin_rate",
     "geometry_for",
@@ -249,6 +251,13 @@ class SpinFit:
         }
 
 
+def _spread(n: int, most: int | None) -> np.ndarray:
+    """Indices ``0 .. n - 1``, or ``most`` of them evenly spread (first and last included)."""
+    if not most or n <= most:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, max(int(most), 1))).astype(np.intp))
+
+
 def _frame_pair_map(
     geom: StripGeometry,
     f: str,
@@ -335,16 +344,23 @@ def _bilinear(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Values and gradients (d/dx, d/dy) of ``img`` (n, rows, cols) at (x, y), bilinearly.
 
-    ``x`` and ``y`` are 1-D and shared by all ``n`` images; the results are (n, len(x)).
+    ``x`` and ``y`` are either 1-D and shared by all ``n`` images, or (n, m) with a row of
+    positions per image; the results are (n, m).
     """
     n, rows, cols = img.shape
     x0 = np.clip(np.floor(x).astype(np.intp), 0, cols - 2)
     y0 = np.clip(np.floor(y).astype(np.intp), 0, rows - 2)
     fx, fy = x - x0, y - y0
-    flat = img.reshape(n, rows * cols)
     i = y0 * cols + x0
-    a, b = np.take(flat, i, axis=1), np.take(flat, i + 1, axis=1)
-    c, d = np.take(flat, i + cols, axis=1), np.take(flat, i + cols + 1, axis=1)
+    if i.ndim == 1:
+        flat = img.reshape(n, rows * cols)
+        a, b = np.take(flat, i, axis=1), np.take(flat, i + 1, axis=1)
+        c, d = np.take(flat, i + cols, axis=1), np.take(flat, i + cols + 1, axis=1)
+    else:
+        flat = img.reshape(-1)
+        i = i + (np.arange(n) * (rows * cols))[:, None]
+        a, b = flat[i], flat[i + 1]
+        c, d = flat[i + cols], flat[i + cols + 1]
     top = b - a
     bottom = d - c
     gx = top + (bottom - top) * fy
@@ -358,11 +374,13 @@ def _bilinear(
 class _PairLevel:
     """One filter's overlaps at one blur level of :func:`fit_spin_rate`.
 
-    ``band2`` holds the blurred rows of frames ``k + 1`` around the overlap; ``x2``, ``y2``
-    (in band coordinates) are where the overlap pixels of frames ``k`` land at the level's
-    starting parameters, ``dx``, ``dy`` their derivatives with respect to the parameters
-    listed in ``params``. ``v1`` are the blurred values in frames ``k``, ``ok1`` where they
-    are usable and ``inv_scale`` their shot-noise-like weights.
+    ``band2`` holds the blurred rows of frames ``k + 1`` around the overlap. Each pair uses
+    its own subset of the overlap pixels (those with the strongest gradient), so the other
+    arrays are (n_pairs, m): ``x2``, ``y2`` (in band coordinates) are where the pixels of
+    frames ``k`` land at the level's starting parameters; ``dx``, ``dy`` (n_params, n_pairs,
+    m) their derivatives with respect to the parameters listed in ``params``. ``v1`` are
+    the blurred values in frames ``k``, ``ok1`` where they are usable and ``inv_scale``
+    their shot-noise-like weights.
     """
 
     band2: np.ndarray
@@ -374,26 +392,47 @@ class _PairLevel:
     v1: np.ndarray
     ok1: np.ndarray
     inv_scale: np.ndarray
+    n_structured: int
 
 
-def _blurred_band(data: np.ndarray, lo: float, hi: float, sigma: float) -> tuple[np.ndarray, int]:
-    """Rows ``lo .. hi`` of every framelet (with a margin) blurred by ``sigma``; and the offset.
+def _blurred_band(
+    data: np.ndarray, lo: float, hi: float, sigma: float, frames: np.ndarray | None = None
+) -> tuple[np.ndarray, int]:
+    """Rows ``lo .. hi`` of the framelets (all, or ``frames``), with a margin, blurred by
+    ``sigma``; and the offset of the first row.
 
     The margin is wider than the Gaussian's reach, so inside ``lo .. hi`` the result equals
-    blurring whole framelets.
+    blurring whole framelets. OpenCV's separable filter is used when installed (about eight
+    times faster than scipy's, with the same kernel: radius ``round(4 sigma)``, mirrored edges).
     """
-    from scipy.ndimage import gaussian_filter
-
     margin = int(4.0 * sigma + 0.5) + 4  # scipy's default truncation at 4 sigma, plus slack
     r0 = max(math.floor(lo) - margin, 0)
     r1 = min(math.ceil(hi) + margin + 1, data.shape[1])
-    band = data[:, r0:r1]
-    if sigma > 0:
-        band = gaussian_filter(band, (0, sigma, sigma))
+    if sigma <= 0:
+        return (data[:, r0:r1] if frames is None else data[frames, r0:r1]), r0
+    cv2 = opencv()
+    if cv2 is None:
+        from scipy.ndimage import gaussian_filter
+
+        band = data[:, r0:r1] if frames is None else data[frames, r0:r1]
+        return gaussian_filter(band, (0, sigma, sigma)), r0
+    radius = int(4.0 * sigma + 0.5)
+    kernel = cv2.getGaussianKernel(2 * radius + 1, sigma, cv2.CV_32F)
+    index = np.arange(data.shape[0]) if frames is None else np.asarray(frames)
+    band = np.empty((index.size, r1 - r0, data.shape[2]), np.float32)
+    for j, i in enumerate(index):
+        cv2.sepFilter2D(
+            np.ascontiguousarray(data[i, r0:r1], dtype=np.float32),
+            -1,
+            kernel,
+            kernel,
+            dst=band[j],
+            borderType=cv2.BORDER_REFLECT,
+        )
     return band, r0
 
 
-def _pair_level(
+def _pair_maps(
     geom: StripGeometry,
     f: str,
     x: np.ndarray,
@@ -401,11 +440,9 @@ def _pair_level(
     step: float,
     twist: float,
     scaled: Sequence[str],
-    data: np.ndarray,
-    sigma: float,
-    saturation: float,
-) -> _PairLevel:
-    """Set up one filter's overlaps for a blur level (see :class:`_PairLevel`)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """Where overlap pixels (x, y) of frames ``k`` land in frames ``k + 1``, and the
+    derivatives (n_params, n) of that with respect to the parameters listed last."""
     h = 1e-5  # rad (and relative focal change), for the numerical derivatives of the pair map
     x2, y2 = _frame_pair_map(geom, f, x, y, step, twist)
     maps = [_frame_pair_map(geom, f, x, y, step + h, twist)]
@@ -417,21 +454,76 @@ def _pair_level(
         params.append(2 + list(scaled).index(f))
     dx = np.stack([(m[0] - x2) / h for m in maps])
     dy = np.stack([(m[1] - y2) / h for m in maps])
-    band1, off1 = _blurred_band(data[:-1], y.min(), y.max(), sigma)
-    band2, off2 = _blurred_band(data[1:], np.nanmin(y2), np.nanmax(y2), sigma)
-    v1, _, _ = _bilinear(band1, x, y - off1)
+    return x2, y2, dx, dy, params
+
+
+def _pair_level(
+    maps: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int]],
+    offset: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    data: np.ndarray,
+    sigma: float,
+    saturation: float,
+    fraction: float,
+    pairs: np.ndarray,
+) -> _PairLevel:
+    """Set up one filter's overlaps for a blur level (see :class:`_PairLevel`).
+
+    ``maps`` are :func:`_pair_maps` at the starting parameters, ``offset`` how far the
+    parameters have moved since (all of them; the maps' own are picked). Of every pair's
+    overlap pixels, the ``fraction`` that respond most to the parameters are kept: they
+    carry nearly all the information on them.
+    """
+    x2, y2, dx, dy, params = maps
+    y_now = y2 + np.tensordot(offset[params], dy, 1)
+    band1, off1 = _blurred_band(data, y.min(), y.max(), sigma, pairs)
+    band2, off2 = _blurred_band(data, np.nanmin(y_now), np.nanmax(y_now), sigma, pairs + 1)
+    if np.array_equal(x, np.round(x)) and np.array_equal(y, np.round(y)):
+        # whole pixels (unsummed framelets): plain indexing, the same as the bilinear sample
+        xi, yi = x.astype(np.intp), (y - off1).astype(np.intp)
+        v1 = band1[:, yi, xi]
+        g1x, g1y = band1[:, yi, xi + 1] - v1, band1[:, yi + 1, xi] - v1
+    else:
+        v1, g1x, g1y = _bilinear(band1, x, y - off1)
     ok1 = np.isfinite(v1) & (v1 < saturation)
+    n_structured = int(np.count_nonzero(ok1 & ((g1x != 0) | (g1y != 0))))
+    n = v1.shape[1]
+    m = min(max(int(fraction * n), 1), n)
+    if m < n:
+        # how strongly each pixel responds to the parameters (each normalised over the pixels)
+        info = [g1x * a + g1y * b for a, b in zip(dx, dy, strict=True)]
+        score = sum(j * j / max(float(np.mean(j * j)), 1e-30) for j in info)
+        score = np.where(ok1, score, -1.0)
+        idx = np.argpartition(-score, m - 1, axis=1)[:, :m]
+    else:
+        idx = np.broadcast_to(np.arange(n), v1.shape)
+    v1 = np.take_along_axis(v1, idx, 1)
+    ok1 = np.take_along_axis(ok1, idx, 1)
     inv_scale = 1.0 / np.sqrt(np.maximum(v1, 1.0))
-    return _PairLevel(band2, x2, y2 - off2, dx, dy, params, v1, ok1, inv_scale)
+    return _PairLevel(
+        band2,
+        x2[idx],
+        y2[idx] - off2,
+        dx[:, idx],
+        dy[:, idx],
+        params,
+        v1,
+        ok1,
+        inv_scale,
+        n_structured,
+    )
 
 
 def fit_spin_rate(
     stacks: Mapping[str, FilterStack | np.ndarray],
     geometry: StripGeometry,
     *,
-    iterations: int = 6,
+    iterations: int = 12,
     fit_twist: bool = True,
     smoothing: Sequence[float] = (2.0, 1.0),
+    pixel_fraction: Sequence[float] = (0.1, 0.3),
+    max_pairs: int | None = 12,
     trim_rows: int = 2,
     column_step: int = 2,
     min_pixels: int = 2000,
@@ -517,6 +609,8 @@ def fit_spin_rate(
         )
         return geometry, fail
     dt = float(np.mean(np.diff(geometry.times_s)))
+    # pairs (k, k + 1) used: evenly spread, at most max_pairs of them
+    pairs = _spread(geometry.n_frames - 1, max_pairs)
     sense = geometry.pointing.sense
     step = sense * start * dt
     rows = geometry.rows
@@ -531,14 +625,18 @@ def fit_spin_rate(
     }
     # overlap pixels of frame k: rows whose image in frame k+1 lands inside it (at the start step)
     setup = {}
+    lo, hi = trim_rows + 1, rows - 2 - trim_rows
     for f in originals:
+        # the rows that can overlap, from every 16th column (the pair map changes by well
+        # under a row between them), then every column of those rows
         yy, xx = np.meshgrid(
-            np.arange(trim_rows, rows - trim_rows, dtype=np.float64), xs, indexing="ij"
+            np.arange(trim_rows, rows - trim_rows, dtype=np.float64), xs[::16], indexing="ij"
         )
+        _, y2 = _frame_pair_map(geometry, f, xx.ravel(), yy.ravel(), step)
+        near = np.unique(yy.ravel()[(y2 >= lo - 3) & (y2 <= hi + 3)])
+        yy, xx = np.meshgrid(near, xs, indexing="ij")
         x2, y2 = _frame_pair_map(geometry, f, xx.ravel(), yy.ravel(), step)
-        inside = (
-            (y2 >= trim_rows + 1) & (y2 <= rows - 2 - trim_rows) & (x2 >= xs[0]) & (x2 <= xs[-1])
-        )
+        inside = (y2 >= lo) & (y2 <= hi) & (x2 >= xs[0]) & (x2 <= xs[-1])
         setup[f] = (xx.ravel()[inside], yy.ravel()[inside])
     twist = geometry.pointing.axis_tilt_rad[0]
     ref = reference if reference in originals else None
@@ -547,42 +645,55 @@ def fit_spin_rate(
     log_scale = np.zeros(len(scaled))
     n_used, shifts, it = 0, [], 0
     fl = geometry.camera.geometry(next(iter(originals))).fl_px / geometry.sampling_factor
-    # px: stop a level once an iteration moves the overlaps by less (the noise of the
-    # per-overlap shifts on the PJ43/44 products is about 0.1 px)
-    tol = 1e-2
+    # px: stop a level once an iteration moves the overlaps by less: loosely on the coarse
+    # levels, tightly on the last (the iterations converge linearly, each removing half to
+    # two thirds of the remaining error: a loose tolerance would stop them at an answer that
+    # depends on where they started)
+    tol = 2e-3
+    p0 = np.concatenate([[step, twist], log_scale])
     # filters are independent within an iteration; numpy releases the GIL in its array loops
     workers = max(1, min(len(setup), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for sigma in list(smoothing) or [0.0]:
-            # The pair map is linearised in (step, twist, scales) about its value at the start of
-            # each level (they change by well under 1e-3 there, so the error is < 1e-3 px); only
-            # the framelet rows near the overlaps are blurred and sampled.
-            current = _with_focal_scales(
-                geometry, dict(zip(scaled, np.exp(log_scale), strict=True))
+        maps = dict(
+            zip(
+                setup,
+                pool.map(lambda f: _pair_maps(geometry, f, *setup[f], step, twist, scaled), setup),
+                strict=True,
             )
-            p0 = np.concatenate([[step, twist], log_scale])
+        )
+        schedule = list(smoothing) or [0.0]
+        fractions = list(pixel_fraction)
+        fractions += fractions[-1:] * (len(schedule) - len(fractions))
+        for level_no, (sigma, fraction) in enumerate(zip(schedule, fractions, strict=False)):
+            # plain least squares on the coarse levels: far from the answer the largest
+            # residuals are the informative ones (the framelet ends, for the twist), and
+            # down-weighting them slows the iterations down; robust weights on the last level
+            robust = level_no == len(schedule) - 1
+            # The pair map is linearised in (step, twist, scales) about the starting values (they
+            # change by well under 1e-3, so the error is < 1e-3 px); only the framelet rows near
+            # the overlaps are blurred and sampled.
+            offset = np.concatenate([[step, twist], log_scale]) - p0
+            level = functools.partial(
+                _pair_level,
+                offset=offset,
+                sigma=sigma,
+                saturation=saturation,
+                fraction=fraction,
+                pairs=pairs,
+            )
             levels = dict(
                 zip(
                     setup,
                     pool.map(
-                        lambda item, current=current, sigma=sigma, step=step, twist=twist: (
-                            _pair_level(
-                                current,
-                                item[0],
-                                *item[1],
-                                step,
-                                twist,
-                                scaled,
-                                originals[item[0]],
-                                sigma,
-                                saturation,
-                            )
+                        lambda f, level=level: level(
+                            maps[f], x=setup[f][0], y=setup[f][1], data=originals[f]
                         ),
-                        setup.items(),
+                        setup,
                     ),
                     strict=True,
                 )
             )
+            tol = 2e-3 if robust else 1e-2
             for _ in range(iterations):
                 it += 1
                 dp = np.concatenate([[step, twist], log_scale]) - p0
@@ -591,12 +702,12 @@ def fit_spin_rate(
                 pair_res: list[float] = []
                 n_used = 0
 
-                def contribution(lev, dp=dp):
+                def contribution(lev, dp=dp, robust=robust):
                     """Normal equations, residual and pair misfits of one filter's overlaps."""
                     normal = np.zeros((n_par, n_par))
                     rhs = np.zeros(n_par)
-                    x2 = lev.x2 + dp[lev.params] @ lev.dx
-                    y2 = lev.y2 + dp[lev.params] @ lev.dy
+                    x2 = lev.x2 + np.tensordot(dp[lev.params], lev.dx, 1)
+                    y2 = lev.y2 + np.tensordot(dp[lev.params], lev.dy, 1)
                     v2, gx, gy = _bilinear(lev.band2, x2, y2)
                     v1 = lev.v1
                     jac_cols = [gx * a + gy * b for a, b in zip(lev.dx, lev.dy, strict=True)]
@@ -605,10 +716,13 @@ def fit_spin_rate(
                     inv = lev.inv_scale
                     rn = np.where(ok, r * inv, 0.0)
                     jac = [np.where(ok, c * inv, 0.0) for c in jac_cols]
-                    a_rn = np.abs(rn)
-                    mad = np.median(a_rn[ok]) if ok.any() else 1.0
-                    c = 2.5 * max(float(mad), 1e-3)
-                    w = np.where(a_rn <= c, 1.0, c / np.maximum(a_rn, 1e-12)) * ok
+                    if robust:
+                        a_rn = np.abs(rn)
+                        mad = np.median(a_rn[ok]) if ok.any() else 1.0
+                        c = 2.5 * max(float(mad), 1e-3)
+                        w = np.where(a_rn <= c, 1.0, c / np.maximum(a_rn, 1e-12)) * ok
+                    else:
+                        w = ok.astype(np.float64)
                     columns = [rn, *jac]
                     if fit_gain:  # a gain and an offset per overlap absorb flat-field differences
                         columns = [np.where(ok, v1 * inv, 0.0), np.where(ok, inv, 0.0), *columns]
@@ -618,7 +732,7 @@ def fit_spin_rate(
                     sub = np.ix_(lev.params, lev.params)
                     normal[sub] += total[1:, 1:]
                     rhs[lev.params] += total[1:, 0]
-                    used = int(np.count_nonzero(ok & (jac_cols[0] != 0)))
+                    used = lev.n_structured
                     dk = gram[:, 1, 1]
                     nk = gram[:, 1, 0]
                     good = dk > 0  # remaining along-spin misfit of each pair, in pixels
@@ -883,6 +997,278 @@ def fit_filter_terms(
     corrections = _corrections_of(geometry, base)
     logger.info("filter terms: %s", corrections.summary())
     return geometry, FilterFit(corrections, status, n_matches, residual)
+
+
+def _sample_frames(
+    img: np.ndarray, k: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bilinear values and gradients of framelets ``img`` (n, rows, cols) at (frame k, x, y)."""
+    _, rows, cols = img.shape
+    x0 = np.clip(np.floor(x).astype(np.intp), 0, cols - 2)
+    y0 = np.clip(np.floor(y).astype(np.intp), 0, rows - 2)
+    fx, fy = x - x0, y - y0
+    flat = img.reshape(-1)
+    i = (k * rows + y0) * cols + x0
+    a, b, c, d = flat[i], flat[i + 1], flat[i + cols], flat[i + cols + 1]
+    top, bottom, left = b - a, d - c, c - a
+    value = a + top * fx + left * fy + (bottom - top) * fx * fy
+    return value, top + (bottom - top) * fy, left + (d - b - left) * fx
+
+
+def _blurred_frames(data: np.ndarray, sigma: float, frames: np.ndarray) -> np.ndarray:
+    """Framelets ``frames`` blurred by ``sigma`` (see :func:`_blurred_band`), in an array the
+    size of ``data`` whose other framelets are left unset."""
+    out = np.empty(data.shape, dtype=np.float32)
+    for i in frames:  # one at a time: no second copy of the stack
+        out[i] = _blurred_band(data, 0, data.shape[1] - 1, sigma, np.array([i]))[0][0]
+    return out
+
+
+def _block_projection(
+    w: np.ndarray, gain: np.ndarray, block: np.ndarray, n_blocks: int, columns: list[np.ndarray]
+) -> list[np.ndarray]:
+    """Each column minus its weighted least-squares fit by ``a_b * gain + c_b`` per block ``b``."""
+
+    def total(v: np.ndarray) -> np.ndarray:
+        return np.bincount(block, weights=w * v, minlength=n_blocks)
+
+    s1, sg, sgg = total(np.ones_like(gain)), total(gain), total(gain * gain)
+    ridge = 1e-9 * (s1 + sgg) + 1e-12
+    det = (sgg + ridge) * (s1 + ridge) - sg * sg
+    out = []
+    for col in columns:
+        sc, sgc = total(col), total(gain * col)
+        a = ((s1 + ridge) * sgc - sg * sc) / det
+        c = ((sgg + ridge) * sc - sg * sgc) / det
+        out.append(col - a[block] * gain - c[block])
+    return out
+
+
+def fit_filter_offsets(
+    stacks: Mapping[str, FilterStack | np.ndarray],
+    geometry: StripGeometry,
+    *,
+    reference: str = "GREEN",
+    sigma: float = 1.0,
+    fraction: float = 0.02,
+    column_step: int = 2,
+    block: int = 48,
+    iterations: int = 6,
+    max_frames: int | None = 12,
+    limb_margin: int = 8,
+    min_lit: float = 0.05,
+    trim_rows: int = 4,
+    saturation: float = SATURATION_DN,
+    min_pixels: int = 2000,
+) -> tuple[StripGeometry, FilterFit]:
+    """Fit each filter's optical-centre offset against ``reference`` directly on the framelets.
+
+    Every filter sees a direction in another frame than the reference does. Pixels of the
+    reference framelets with the strongest gradient are mapped, through the camera model
+    and the spin pointing, to where the other filter sees them; Gauss-Newton iterations
+    then find the shift of that filter's optical centre that makes its (blurred) framelets
+    match the reference there. The filters differ in colour, so the match allows a gain and
+    an offset per ``block`` columns of every reference framelet, eliminated by projection;
+    residuals are down-weighted robustly (Huber). No rendering is needed: this is the
+    fast per-image complement of the shipped corrections (:data:`CAMERA_CORRECTIONS`),
+    which absorbs what changes from one image to the next (the parallax of the moving
+    spacecraft between the filters' views, for one).
+
+    Parameters
+    ----------
+    stacks : mapping of str -> FilterStack or (n_frames, rows, 1648) float array
+        Linear framelets per filter.
+    geometry : StripGeometry
+        Geometry with the fitted spin (:func:`fit_spin_rate`).
+    reference : str
+        Filter held fixed.
+    sigma : float
+        Gaussian blur of the framelets, pixels.
+    fraction : float
+        Fraction of the sampled reference pixels used (those with the strongest gradient).
+    column_step : int
+        Reference pixels are sampled on every ``column_step``-th column (and every row).
+    block : int
+        Columns per gain-and-offset block.
+    iterations : int
+        Most Gauss-Newton iterations; they stop once the shift changes by under 0.002 px.
+    trim_rows : int
+        Framelet edge rows not used.
+    saturation : float
+        Pixels at or above this linear DN are ignored.
+    min_pixels : int
+        Fewer usable pixels than this for a filter leaves it unchanged, with a
+        :class:`CalibrationWarning`.
+
+    Returns
+    -------
+    geometry : StripGeometry
+        With the offsets applied.
+    fit : FilterFit
+        ``corrections`` holds the offsets found (relative to the input geometry),
+        ``n_matches`` the pixels used and ``residual_px`` the median and 90th percentile
+        of the shifts measured frame by frame after the fit.
+
+    Examples
+    --------
+    >>> from junoproc.data import load_sample
+    >>> from junoproc.framelets import separate_filters
+    >>> from junoproc.pipeline import decompand_raw
+    >>> raw = load_sample("io-pj57")
+    >>> stacks = separate_filters(decompand_raw(raw), raw.metadata)
+    >>> start = geometry_for(raw.metadata, corrections=CameraCorrections())
+    >>> geometry, fit = fit_filter_offsets(stacks, fit_spin_rate(stacks, start)[0])
+    >>> fit.status, sorted(fit.n_matches)
+    ('fitted', ['BLUE', 'RED'])
+    >>> all(abs(v) < 0.2 for xy in fit.corrections.centre_offset_px.values() for v in xy)
+    True
+    """
+    if reference not in geometry.filters or reference not in stacks:
+        raise ValueError(f"reference filter {reference} is not among {geometry.filters}")
+    others = [f for f in geometry.filters if f != reference and f in stacks]
+    data = {
+        f: np.asarray(stacks[f].data if isinstance(stacks[f], FilterStack) else stacks[f])
+        for f in [reference, *others]
+    }
+    n_frames, rows, cols = data[reference].shape
+    sf = geometry.sampling_factor
+    # reference frames used: evenly spread, at most max_frames of them
+    ref_frames = _spread(n_frames, max_frames)
+    ref, _ = _blurred_band(data[reference], 0, rows - 1, sigma, ref_frames)
+    # away from the limb and the night side: there the filters differ most (haze, limb
+    # darkening), and the strongest gradients of a frame would all be there
+    lit = ref > min_lit * max(float(np.percentile(ref[:, :, ::8], 99.0)), 1e-12)
+    lit = erode(lit, limb_margin)
+    ys = np.arange(trim_rows, rows - trim_rows)
+    xs = np.arange(
+        math.ceil((PHOTOACTIVE_COLUMNS.start + 8) / sf),
+        (PHOTOACTIVE_COLUMNS.stop - 8) // sf,
+        column_step,
+    )
+    x0, x1 = int(xs[0]), int(xs[-1]) + 1
+    y0, y1 = int(ys[0]), int(ys[-1]) + 1
+    grid = ref[:, y0:y1, x0:x1:column_step]
+    gx = ref[:, y0:y1, x0 + 1 : x1 + 1 : column_step] - ref[:, y0:y1, x0 - 1 : x1 - 1 : column_step]
+    gy = ref[:, y0 + 1 : y1 + 1, x0:x1:column_step] - ref[:, y0 - 1 : y1 - 1, x0:x1:column_step]
+    score = gx * gx
+    score += gy * gy
+    score[grid >= saturation] = 0.0
+    score[~lit[:, y0:y1, x0:x1:column_step]] = 0.0
+    # the strongest gradients of every frame (not of the whole strip, which would be the limb)
+    score = score.reshape(ref_frames.size, -1)
+    m = max(1, int(fraction * score.shape[1]))
+    idx = np.argpartition(-score, m - 1, axis=1)[:, :m]
+    keep = np.take_along_axis(score, idx, 1) > 0
+    k = np.broadcast_to(np.arange(ref_frames.size)[:, None], idx.shape)[keep]
+    iy, ix = np.divmod(idx[keep], grid.shape[2])
+    x, y = xs[ix].astype(np.float64), ys[iy].astype(np.float64)
+    v1 = grid.reshape(ref_frames.size, -1)[k, idx[keep]].astype(np.float64)
+    k = ref_frames[k]
+    ray = geometry.camera.pixel_to_ray(x, y, reference, sampling_factor=sf)
+    d = np.empty_like(ray)
+    for frame in range(n_frames):
+        sel = k == frame
+        d[sel] = ray[sel] @ geometry.pointing.rotation(geometry.times_s[frame]).T
+    n_blocks_x = cols // block + 1
+    blocks = (k * n_blocks_x + (x * sf // block).astype(np.intp)).astype(np.intp)
+    n_blocks = n_frames * n_blocks_x
+    filters = {g.name: g for g in geometry.camera.filters}
+    offsets: dict[str, tuple[float, float]] = {}
+    n_matches: dict[str, int] = {}
+    residual: dict[str, tuple[float, float]] = {}
+    status = "fitted"
+
+    def one(f: str):
+        """Shift of ``f`` against the reference, with the final weights, columns, residuals."""
+        # the frame in which f sees each direction nearest its middle row
+        _, y_here = geometry.direction_to_pixel(d, f, k)
+        few = slice(None, None, max(1, k.size // 500))
+        _, y_next = geometry.direction_to_pixel(d[few], f, np.minimum(k[few] + 1, n_frames - 1))
+        per_frame = np.where(k[few] + 1 < n_frames, y_next - y_here[few], np.nan)
+        per_frame = np.nanmedian(per_frame) if np.isfinite(per_frame).any() else np.nan
+        if not np.isfinite(per_frame) or per_frame == 0:
+            kf = np.full(k.shape, -1)
+        else:
+            kf = k + np.rint(((rows - 1) / 2.0 - y_here) / per_frame).astype(np.intp)
+        inside = (kf >= 0) & (kf < n_frames)
+        kf = np.clip(kf, 0, n_frames - 1)
+        xf, yf = geometry.direction_to_pixel(d, f, kf)
+        with np.errstate(invalid="ignore"):
+            inside &= (yf >= trim_rows) & (yf <= rows - 1 - trim_rows)
+            inside &= (xf >= xs[0]) & (xf <= xs[-1])
+        band = _blurred_frames(data[f], sigma, np.unique(kf[inside]))
+        # in memory order of f's framelets: the samples then gather from nearby addresses
+        order = np.nonzero(inside)[0]
+        order = order[
+            np.argsort((kf[order] * rows + yf[order].astype(np.intp)) * cols, kind="stable")
+        ]
+        kk, xf, yf, g1, bl = kf[order], xf[order], yf[order], v1[order], blocks[order]
+        shift = np.zeros(2)
+        used = 0
+        jtj = np.zeros((2, 2))
+        for _ in range(iterations):
+            v2, fx, fy = _sample_frames(band, kk, xf + shift[0], yf + shift[1])
+            ok = (v2 < saturation) & np.isfinite(v2)
+            w = ok.astype(np.float64)
+            r, jx, jy = _block_projection(w, g1, bl, n_blocks, [v2, fx, fy])
+            a_r = np.abs(r[ok])
+            used = int(ok.sum())
+            if used < min_pixels:
+                break
+            c = 2.5 * max(float(1.4826 * np.median(a_r[:: max(1, a_r.size // 20000)])), 1e-6)
+            w = np.where(ok, np.minimum(1.0, c / np.maximum(np.abs(r), 1e-12)), 0.0)
+            jtj = np.array([[np.sum(w * jx * jx), np.sum(w * jx * jy)], [0.0, np.sum(w * jy * jy)]])
+            jtj[1, 0] = jtj[0, 1]
+            rhs = np.array([np.sum(w * jx * r), np.sum(w * jy * r)])
+            if np.linalg.det(jtj) <= 1e-12 * max(jtj[0, 0] * jtj[1, 1], 1e-300):
+                used = 0
+                break
+            delta = -np.linalg.solve(jtj, rhs)
+            shift += delta
+            if np.all(np.abs(delta) < 2e-3):
+                break
+        return used, shift, kk, w, jx, jy, r
+
+    workers = max(1, min(len(others), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = dict(zip(others, pool.map(one, others), strict=True))
+    for f in others:
+        used, shift, kk, w, jx, jy, r = results[f]
+        n_matches[f] = used
+        if used < min_pixels:
+            warnings.warn(
+                f"only {used} usable pixels to register {f} on {reference}: "
+                f"keeping {f}'s optical centre",
+                CalibrationWarning,
+                stacklevel=2,
+            )
+            status = "nominal"
+            continue
+        # the remaining shift, frame by frame: a measure of how well one offset fits all
+        sums = [
+            np.bincount(kk, weights=w * a * b, minlength=n_frames)
+            for a, b in ((jx, jx), (jx, jy), (jy, jy), (jx, r), (jy, r))
+        ]
+        det = sums[0] * sums[2] - sums[1] ** 2
+        good = det > 1e-9 * np.maximum(sums[0] * sums[2], 1e-300)
+        sx = -(sums[2] * sums[3] - sums[1] * sums[4])[good] / det[good]
+        sy = -(sums[0] * sums[4] - sums[1] * sums[3])[good] / det[good]
+        mag = np.hypot(sx, sy)
+        residual[f] = (
+            (float(np.median(mag)), float(np.percentile(mag, 90))) if mag.size else (math.nan,) * 2
+        )
+        offsets[f] = (float(shift[0] * sf), float(shift[1] * sf))
+        g = filters[f]
+        filters[f] = dataclasses.replace(g, cx=g.cx + offsets[f][0], cy=g.cy + offsets[f][1])
+    camera = dataclasses.replace(
+        geometry.camera, filters=tuple(filters[g.name] for g in geometry.camera.filters)
+    )
+    fitted = dataclasses.replace(geometry, camera=camera)
+    corrections = CameraCorrections(
+        geometry.pointing.axis_tilt_rad, offsets, source="fit_filter_offsets"
+    )
+    logger.info("filter offsets against %s: %s (residual %s)", reference, offsets, residual)
+    return fitted, FilterFit(corrections, status, n_matches, residual)
 
 
 def _with_terms(g0: Any, p: np.ndarray, fit_scale: bool) -> Any:

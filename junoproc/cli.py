@@ -124,10 +124,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, default=1.0, help="output pixels per camera pixel (1.0)")
     p.add_argument(
         "--calibrate",
-        choices=("rate", "full", "none"),
-        default="rate",
-        help="rate: fit spin rate and CCD twist from framelet overlaps (default); "
-        "full: also each filter's offset and focal scale; none: nominal values",
+        choices=("offsets", "rate", "full", "none"),
+        default="offsets",
+        help="rate: fit spin rate and CCD twist from framelet overlaps; offsets: also "
+        "each filter's offset against GREEN (default, fast); full: offsets and "
+        "magnifications from rendered features (slow); none: nominal values",
     )
     p.add_argument(
         "--stretch",
@@ -358,7 +359,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         ("stitch", "spin"),
         ("view", "perspective"),
         ("scale", 1.0),
-        ("calibrate", "rate"),
+        ("calibrate", "offsets"),
         ("trim_rows", 2),
         ("method", "asinh"),
         ("percentile", (0.5, 99.9)),

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._accel import lookup
+
 __all__ = [
     "COMPANDING_MODES",
     "SQROOT_BREAKPOINTS",
@@ -163,7 +165,7 @@ def decompand(raw: np.ndarray, *, mode: str = "SQROOT", bin_centres: bool = Fals
                 "(16-bit RDR data are linear already)"
             )
     table = decompand_table(mode, bin_centres=bin_centres)
-    return table[arr.astype(np.intp, copy=False)]
+    return lookup(arr, table)
 
 
 def compand(linear: np.ndarray, *, mode: str = "SQROOT") -> np.ndarray:

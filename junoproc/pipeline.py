@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ._accel import append_alpha
 from ._progress import Progress
 from .decompand import decompand
 from .framelets import FilterStack, quicklook_composite, separate_filters
@@ -57,7 +58,7 @@ STITCH_METHODS: tuple[str, ...] = ("spin", "quicklook")
 #: Views ``process`` can render.
 VIEWS: tuple[str, ...] = ("panorama", "perspective")
 #: Calibration levels of ``process``.
-CALIBRATIONS: tuple[str, ...] = ("rate", "full", "none")
+CALIBRATIONS: tuple[str, ...] = ("offsets", "rate", "full", "none")
 
 #: Output channel order for colour products (R, G, B).
 _RGB = ("RED", "GREEN", "BLUE")
@@ -147,7 +148,7 @@ def process(
     stitch: str = "spin",
     view: str = "panorama",
     scale: float = 1.0,
-    calibrate: str = "rate",
+    calibrate: str = "offsets",
     quality: bool = True,
     bin_centres: bool = False,
     trim_rows: int = 2,
@@ -171,9 +172,11 @@ def process(
         ``"perspective"``: a pinhole view pointed at the target.
     scale : float
         Output pixels per camera pixel.
-    calibrate : {"rate", "full", "none"}
-        ``"rate"`` fits the spin rate and CCD twist from framelet overlaps (fast);
-        ``"full"`` also fits each filter's optical-centre offset and focal scale from
+    calibrate : {"offsets", "rate", "full", "none"}
+        ``"rate"`` fits the spin rate and CCD twist from framelet overlaps;
+        ``"offsets"`` (default) then also each filter's optical-centre offset against GREEN
+        on the framelets (:func:`junoproc.calibrate.fit_filter_offsets`; colour products;
+        fast); ``"full"`` instead fits each filter's optical-centre offset and focal scale from
         features seen through several filters; ``"none"`` keeps the starting values.
     quality : bool
         Measure colour misregistration and seam residual into ``report``.
@@ -267,7 +270,7 @@ def _process_spin(
     corrections,
     progress,
 ) -> Processed:
-    from .calibrate import fit_filter_terms, fit_spin_rate, geometry_for
+    from .calibrate import fit_filter_offsets, fit_filter_terms, fit_spin_rate, geometry_for
     from .render import panorama_view, perspective_view, render
 
     report: dict[str, Any] = {"stitch": "spin"}
@@ -276,6 +279,9 @@ def _process_spin(
         # a single band constrains the twist poorly: keep the camera's (shipped) value
         geometry, spin = fit_spin_rate(stacks, geometry, fit_twist=len(channels) > 1)
         report["spin_fit"] = spin.summary()
+        if calibrate == "offsets" and len(channels) > 1 and "GREEN" in channels:
+            geometry, offsets = fit_filter_offsets(stacks, geometry)
+            report["filter_fit"] = offsets.summary()
         if calibrate == "full" and len(channels) > 1:
             geometry, terms = fit_filter_terms(stacks, geometry)
             geometry, spin = fit_spin_rate(stacks, geometry)
@@ -321,7 +327,7 @@ def process_pair(
     *,
     view: str = "panorama",
     scale: float = 1.0,
-    calibrate: str = "rate",
+    calibrate: str = "offsets",
     reference: str = "RED",
     trim_rows: int = 2,
     progress: Progress = False,
@@ -571,8 +577,9 @@ def save(
     if alpha:
         top = np.iinfo(out_dtype).max
         a = (np.clip(result.coverage, 0, 1) * top + 0.5).astype(out_dtype)
-        planes = [picture] if picture.ndim == 2 else list(np.moveaxis(picture, -1, 0))
-        picture = np.stack([*([planes[0]] * 3 if len(planes) == 1 else planes), a], axis=-1)
+        if picture.ndim == 2:
+            picture = np.repeat(picture[..., None], 3, axis=-1)
+        picture = append_alpha(picture, a)
     return _write(write_image, path, picture, result, history, overwrite=overwrite)
 
 

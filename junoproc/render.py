@@ -38,14 +38,17 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
+from ._accel import opencv
 from ._progress import Progress, track
 from .camera import PHOTOACTIVE_COLUMNS, CameraModel
 from .framelets import FilterStack
@@ -263,9 +266,11 @@ class Rendered:
     Attributes
     ----------
     image : (rows, cols, n_channels) float32 ndarray
-        Values per channel; NaN where the channel has no data.
+        Values per channel; NaN where the channel has no data. From :func:`render`, a view
+        of channel planes: ``image[..., c]`` is contiguous, the whole array is not.
     coverage : (rows, cols, n_channels) float32 ndarray
-        Blending weight that reached each pixel, clipped to [0, 1] (0 = no data).
+        Blending weight that reached each pixel, clipped to [0, 1] (0 = no data); laid out
+        like ``image``.
     channels : tuple of str
     view : EquirectangularView or PerspectiveView
     """
@@ -277,6 +282,9 @@ class Rendered:
 
     def common_coverage(self) -> np.ndarray:
         """(rows, cols) float32: the coverage every channel has (the minimum over channels)."""
+        cached = self.__dict__.get("_common")
+        if cached is not None and cached.shape == self.coverage.shape[:2]:
+            return cached.copy()
         out = self.coverage[..., 0].copy()
         for c in range(1, self.coverage.shape[-1]):
             np.minimum(out, self.coverage[..., c], out=out)
@@ -550,7 +558,8 @@ def _as_stacks(
         data = s.data if isinstance(s, FilterStack) else np.asarray(s)
         if data.ndim != 3:
             raise ValueError(f"framelets of {f} must be (n_frames, rows, cols), got {data.shape}")
-        out[f] = np.ascontiguousarray(data, dtype=np.float32)
+        # every framelet of a separated strip is contiguous already; the stack need not be
+        out[f] = np.asarray(data, dtype=np.float32)
     return out
 
 
@@ -624,38 +633,55 @@ def render(
     opts = {"trim": trim_rows, "ramp_y": feather_rows, "ramp_x": feather_cols, "use": use}
     worker = _render_panorama if fast else _render_general
 
-    def one(f: str) -> tuple[np.ndarray, np.ndarray]:
-        acc, wsum = worker(data[f], geometry, view, f, **opts)
-        plane = np.full(acc.shape, np.nan, dtype=np.float32)
-        np.divide(acc, wsum, out=plane, where=wsum > 0)
-        np.minimum(wsum, 1.0, out=wsum)
-        return plane, wsum
+    # channel planes, each contiguous; image and coverage are (rows, cols, C) views of them
+    planes = np.empty((len(filters), *view.shape), np.float32)
+    cover = np.empty((len(filters), *view.shape), np.float32)
+
+    def one(i: int) -> None:
+        acc, wsum = worker(data[filters[i]], geometry, view, filters[i], **opts)
+        # acc is 0 wherever wsum is (every sample is weighted): 0 / 0 gives the NaN of no data
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.divide(acc, wsum, out=planes[i])
+        np.minimum(wsum, 1.0, out=cover[i])
 
     # filters are independent and numpy releases the GIL in the heavy loops: use the cores
     if len(filters) > 1 and not progress and (os.cpu_count() or 1) > 1:
         with ThreadPoolExecutor(max_workers=min(len(filters), os.cpu_count() or 1)) as pool:
-            planes = list(pool.map(one, filters))
+            list(pool.map(one, range(len(filters))))
     else:
-        planes = [
-            one(f) for f in track(filters, progress=progress, total=len(filters), desc="render")
-        ]
-    image = np.stack([p for p, _ in planes], axis=-1)
-    coverage = np.stack([w for _, w in planes], axis=-1)
+        for i in track(range(len(filters)), progress=progress, total=len(filters), desc="render"):
+            one(i)
+    common = cover.min(axis=0) if len(filters) > 1 else cover[0].copy()
+    image = np.moveaxis(planes, 0, -1)
+    coverage = np.moveaxis(cover, 0, -1)
     logger.debug(
         "rendered %s into %s (%s path)", filters, view.shape, "shift" if fast else "general"
     )
-    return Rendered(image=image, coverage=coverage, channels=filters, view=view)
+    out = Rendered(image=image, coverage=coverage, channels=filters, view=view)
+    object.__setattr__(out, "_common", common)  # computed from the contiguous planes
+    return out
 
 
-def _opencv():
-    """OpenCV when installed (``junoproc[fast]``) and not disabled by ``JUNOPROC_NO_OPENCV``."""
-    if os.environ.get("JUNOPROC_NO_OPENCV"):
-        return None
-    try:
-        import cv2
-    except ImportError:
-        return None
-    return cv2
+def _upsample2(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Bilinear interpolation of ``a``, sampled on every other row and column, to ``shape``."""
+    rows, cols = a.shape
+    out = np.empty((2 * rows - 1, 2 * cols - 1), dtype=a.dtype)
+    out[::2, ::2] = a
+    out[1::2, ::2] = 0.5 * (a[:-1] + a[1:])
+    out[:, 1::2] = 0.5 * (out[:, :-1:2] + out[:, 2::2])
+    return out[: shape[0], : shape[1]]
+
+
+#: Output columns per strip of the panorama path's footprint (see :func:`_render_panorama`).
+_STRIP_COLS = 256
+
+
+@functools.cache
+def _accumulates_in_place(cv2: Any) -> bool:
+    """Whether this OpenCV's ``accumulate`` writes into a numpy view with a row stride."""
+    acc = np.zeros((4, 6), np.float32)
+    cv2.accumulate(np.ones((2, 3), np.float32), acc[1:3, 2:5])
+    return bool(acc.sum() == 6.0 and acc[1:3, 2:5].all())
 
 
 def _render_panorama(
@@ -680,52 +706,75 @@ def _render_panorama(
     az = theta0 + _wrap(np.arctan2(d[:, 1], d[:, 0]) - theta0)
     r_lo = math.floor((az.min() - view.azimuth0_rad) / view.step_rad) - 1
     r_hi = math.ceil((az.max() - view.azimuth0_rad) / view.step_rad) + 2
-    az_rows = view.azimuth0_rad + view.step_rad * np.arange(r_lo, r_hi)
-    el_cols = view.elevation0_rad - view.step_rad * np.arange(cols_out)
+    # at full resolution or finer, the camera model on every other row and column and
+    # interpolated in between: the maps are smooth (measured on 44C00030 at scale 1: under
+    # 1e-3 px from the exact ones) and this is four times cheaper
+    fl_px = geom.camera.geometry(f).fl_px / geom.sampling_factor
+    every = 2 if view.step_rad * fl_px <= 1.05 else 1
+    az_rows = view.azimuth0_rad + view.step_rad * np.arange(r_lo, r_hi + every - 1, every)
+    el_cols = view.elevation0_rad - view.step_rad * np.arange(0, cols_out + every - 1, every)
     ca, sa = np.cos(az_rows)[:, None], np.sin(az_rows)[:, None]
     ce, se = np.cos(el_cols)[None, :], np.sin(el_cols)[None, :]
     dirs = np.stack(np.broadcast_arrays(ce * ca, ce * sa, se + 0 * ca), axis=-1)
     x, y = geom.direction_to_pixel(dirs, f, 0)
     x = np.nan_to_num(x, nan=-1e9)
     y = np.nan_to_num(y, nan=-1e9)
+    if every == 2:
+        x, y = _upsample2(x, (r_hi - r_lo, cols_out)), _upsample2(y, (r_hi - r_lo, cols_out))
     w = _feather(x, y, rows, trim, ramp_y, ramp_x, geom.sampling_factor)
     keep = np.nonzero(w.reshape(-1))[0]
     box_rows = r_hi - r_lo
     acc = np.zeros((rows_out + 2 * box_rows, cols_out), np.float32)
-    wsum = np.zeros_like(acc)
+    wsum = np.zeros(acc.shape, np.float32)
     wbox = np.zeros(box_rows * cols_out, np.float32)
     wbox[keep] = w.reshape(-1)[keep]
     wbox = wbox.reshape(box_rows, cols_out)
     frames = np.nonzero(use)[0]
-    cv2 = _opencv()
+    cv2 = opencv()
     if cv2 is not None:
-        # OpenCV's bilinear remap with float maps: the same interpolation, several times faster
-        xmap = np.where(wbox > 0, x, 0.0).astype(np.float32)
-        ymap = np.where(wbox > 0, y, 0.0).astype(np.float32)
-        boxes = (
-            cv2.remap(stack[k], xmap, ymap, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            * wbox
-            for k in frames
+        # OpenCV's bilinear remap with float maps: the same interpolation, several times faster.
+        # The footprint is curved: strips of columns, each over the rows it covers, skip most
+        # of the empty corners of the box.
+        in_place = _accumulates_in_place(cv2)
+        strips = []
+        for c0 in range(0, cols_out, _STRIP_COLS):
+            c1 = min(c0 + _STRIP_COLS, cols_out)
+            hit = np.nonzero((wbox[:, c0:c1] > 0).any(axis=1))[0]
+            if hit.size == 0:
+                continue
+            r0, r1 = int(hit[0]), int(hit[-1]) + 1
+            wb = np.ascontiguousarray(wbox[r0:r1, c0:c1])
+            xm = np.where(wb > 0, x[r0:r1, c0:c1], 0.0).astype(np.float32)
+            ym = np.where(wb > 0, y[r0:r1, c0:c1], 0.0).astype(np.float32)
+            strips.append((r0, r1, c0, c1, wb, xm, ym))
+        for k in frames:
+            top = r_lo + k * shift + box_rows  # offset by the padding
+            src = np.ascontiguousarray(stack[k])
+            for r0, r1, c0, c1, wb, xm, ym in strips:
+                v = cv2.remap(src, xm, ym, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                a = acc[top + r0 : top + r1, c0:c1]
+                w = wsum[top + r0 : top + r1, c0:c1]
+                if in_place:  # a += v * wb, w += wb without temporaries
+                    cv2.accumulateProduct(v, wb, a)
+                    cv2.accumulate(wb, w)
+                else:
+                    v *= wb
+                    a += v
+                    w += wb
+        return acc[box_rows : box_rows + rows_out], wsum[box_rows : box_rows + rows_out]
+    lin, fx, fy = _bilinear_parts(x.reshape(-1)[keep], y.reshape(-1)[keep], rows, cols)
+    wk = wbox.reshape(-1)[keep]
+    w00, w01 = (1 - fx) * (1 - fy) * wk, fx * (1 - fy) * wk
+    w10, w11 = (1 - fx) * fy * wk, fx * fy * wk
+    flat = np.ascontiguousarray(stack).reshape(n_frames, -1)
+    vbox = np.zeros(box_rows * cols_out, np.float32)
+    for k in frames:
+        fk = flat[k]
+        vbox[keep] = (
+            fk[lin] * w00 + fk[lin + 1] * w01 + fk[lin + cols] * w10 + fk[lin + cols + 1] * w11
         )
-    else:
-        lin, fx, fy = _bilinear_parts(x.reshape(-1)[keep], y.reshape(-1)[keep], rows, cols)
-        wk = wbox.reshape(-1)[keep]
-        w00, w01 = (1 - fx) * (1 - fy) * wk, fx * (1 - fy) * wk
-        w10, w11 = (1 - fx) * fy * wk, fx * fy * wk
-        flat = stack.reshape(n_frames, -1)
-
-        def gather(k: int) -> np.ndarray:
-            fk = flat[k]
-            vbox = np.zeros(box_rows * cols_out, np.float32)
-            vbox[keep] = (
-                fk[lin] * w00 + fk[lin + 1] * w01 + fk[lin + cols] * w10 + fk[lin + cols + 1] * w11
-            )
-            return vbox.reshape(box_rows, cols_out)
-
-        boxes = (gather(k) for k in frames)
-    for k, vbox in zip(frames, boxes, strict=True):
         top = r_lo + k * shift + box_rows  # offset by the padding
-        acc[top : top + box_rows] += vbox
+        acc[top : top + box_rows] += vbox.reshape(box_rows, cols_out)
         wsum[top : top + box_rows] += wbox
     return acc[box_rows : box_rows + rows_out], wsum[box_rows : box_rows + rows_out]
 

@@ -27,6 +27,7 @@ array([0.  , 0.25, 0.5 , 0.  , 1.  ], dtype=float32)
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,12 +82,12 @@ METHODS: dict[str, float | None] = {
 
 _DEFAULT_PERCENTILE = (0.5, 99.5)
 #: Largest number of pixels a percentile interval is computed from (evenly spaced samples).
-_INTERVAL_SAMPLES = 1_000_000
+_INTERVAL_SAMPLES = 250_000
 #: Entries of the lookup table used for 8-bit output (error well under one output level).
 _LUT_SIZE = 1 << 20
 _DEFAULT_GAMMA = 2.2
 #: Elements per block of the 8-bit mapping (a few hundred kB of temporaries: in cache).
-_BLOCK_ELEMENTS = 1 << 16
+_BLOCK_ELEMENTS = 1 << 17
 
 
 def _preset(name: str) -> tuple[float, ...]:
@@ -233,11 +234,20 @@ def _selection(data: np.ndarray, mask: ArrayLike | None) -> np.ndarray | None:
 def _interval_sample(
     values: np.ndarray, sel: np.ndarray | None, step: int, dtype: type[np.floating]
 ) -> np.ndarray:
-    """Every ``step``-th element of ``values`` (C order) that is finite and selected.
+    """About one in ``step`` elements of ``values``, evenly spread, finite and selected.
 
-    ``sel`` has the shape of ``values`` or, for (rows, cols, C) ``values``, of one
-    channel. Only the sampled elements are tested, so no full-size mask is built.
+    Images with enough rows give every ``step``-th row (whole rows are read, not every
+    cache line of the image); others every ``step``-th element in C order. ``sel`` has
+    the shape of ``values`` or, for (rows, cols, C) ``values``, of one channel. Only the
+    sampled elements are tested, so no full-size mask is built.
     """
+    if step > 1 and values.ndim > 1 and values.shape[0] >= 4 * step:
+        sample = np.asarray(values[::step], dtype=dtype)
+        keep = np.isfinite(sample)
+        if sel is not None:
+            rows = sel[::step]
+            keep &= rows if rows.shape == sample.shape else rows[..., None]
+        return sample[keep]
     sample = np.asarray(values.reshape(-1)[::step], dtype=dtype)
     keep = np.isfinite(sample)
     if sel is not None:
@@ -292,6 +302,20 @@ def _lut_into(
     than the arithmetic itself. The arithmetic (in ``dtype``, the scalars being weak)
     and the non-finite handling (index 0) are those of a whole-array computation.
     """
+    if values.ndim == 3 and not values.flags.c_contiguous and values[..., 0].flags.c_contiguous:
+        # channel planes seen as (rows, cols, C) (junoproc.render's output): plane by plane,
+        # on the cores (numpy releases the GIL in its loops)
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(c: int) -> None:
+            plane = np.empty(values.shape[:2], dtype=out.dtype)
+            _lut_into(values[..., c], lo, hi, table, plane, dtype)
+            out[..., c] = plane
+
+        workers = max(1, min(values.shape[-1], os.cpu_count() or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(one, range(values.shape[-1])))
+        return
     span = float(hi) - float(lo)
     scale = (_LUT_SIZE - 1) / span if span > 0 else 0.0
     lo = float(lo)
@@ -300,21 +324,19 @@ def _lut_into(
     block = max(1, _BLOCK_ELEMENTS // row)
     shape = (min(block, n_rows), *values.shape[1:])
     buf = np.empty(shape, dtype=dtype)
-    bad = np.empty(shape, dtype=bool)
+    finite = np.empty(shape, dtype=bool)
     index = np.empty(shape, dtype=np.intp)
     for r0 in range(0, n_rows, block):
         src = values[r0 : r0 + block]
         n = src.shape[0]
-        x, nonfinite, k = buf[:n], bad[:n], index[:n]
-        x[...] = src
-        np.isfinite(x, out=nonfinite)
-        np.logical_not(nonfinite, out=nonfinite)
-        x -= lo
+        x, ok, k = buf[:n], finite[:n], index[:n]
+        np.subtract(src, dtype(lo), out=x)
         x *= scale
         x += 0.5
         np.clip(x, 0.0, _LUT_SIZE - 1, out=x)
-        if nonfinite.any():
-            x[nonfinite] = 0.0
+        np.isfinite(src, out=ok)
+        if not ok.all():
+            x[~ok] = 0.0
         k[...] = x  # truncation: x >= 0, so the floor of x + 0.5, i.e. the nearest entry
         np.take(table, k, out=out[r0 : r0 + block], mode="clip")
 

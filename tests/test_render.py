@@ -69,9 +69,10 @@ def test_panorama_step_is_a_whole_number_of_rows_per_frame(geometry):
             assert np.all((r >= 0) & (r < view.shape[0]) & (c >= 0) & (c < view.shape[1]))
 
 
-def test_fast_and_general_paths_agree(geometry):
+@pytest.mark.parametrize("scale", [0.5, 1.0])  # at 1.0 the fast path interpolates its maps
+def test_fast_and_general_paths_agree(geometry, scale):
     stacks = textured_stacks(geometry)
-    view = panorama_view(geometry, scale=0.5)
+    view = panorama_view(geometry, scale=scale)
     fast = render(stacks, geometry, view)
     # a per-frame time offset of zero makes the geometry "non-uniform" to the renderer's test
     # only if it changes angles; force the general path with a tiny jitter instead
@@ -82,7 +83,10 @@ def test_fast_and_general_paths_agree(geometry):
     slow = render(stacks, slow_geom, view)
     both = (fast.coverage > 0) & (slow.coverage > 0)
     assert both.mean() > 0.3
-    np.testing.assert_allclose(fast.image[both], slow.image[both], rtol=0, atol=0.02)
+    # at scale 1 the interpolated maps are off by < 1e-3 px: < 0.03 DN on this texture
+    # (gradients up to ~30 DN per pixel)
+    atol = 0.02 if scale < 1 else 0.03
+    np.testing.assert_allclose(fast.image[both], slow.image[both], rtol=0, atol=atol)
     np.testing.assert_allclose(fast.coverage, slow.coverage, atol=1e-3)
 
 
