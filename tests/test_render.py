@@ -158,3 +158,14 @@ def test_opencv_and_numpy_backends_agree(geometry, monkeypatch):
     # identical interpolation; edge clamping may differ in the last float32 digits
     np.testing.assert_allclose(fast.image[ok], plain.image[ok], rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(fast.coverage, plain.coverage, atol=1e-6)
+
+
+def test_channels_are_contiguous_planes_and_common_coverage_is_their_minimum(geometry):
+    out = render(textured_stacks(geometry), geometry, panorama_view(geometry, scale=0.5))
+    assert out.image.shape[-1] == 3
+    for c in range(3):
+        assert out.image[..., c].flags.c_contiguous and out.coverage[..., c].flags.c_contiguous
+    common = out.common_coverage()
+    np.testing.assert_array_equal(common, out.coverage.min(axis=-1))
+    common[:] = -1  # a copy: the rendered coverage is not touched
+    assert out.common_coverage().min() >= 0.0

@@ -273,3 +273,20 @@ def test_to_uint_helpers():
     assert to_uint16(np.linspace(0, 1, 65536)).tolist() == list(range(65536))
     with pytest.raises(ValueError, match="expected floats"):
         to_uint8(np.array([1, 2], np.uint16))
+
+
+@pytest.mark.parametrize("out_dtype", [np.uint8, np.float32])
+def test_channel_planes_stretch_like_a_contiguous_image(out_dtype):
+    """junoproc.render returns (rows, cols, C) views of channel planes: same result."""
+    rng = np.random.default_rng(8)
+    planes = (rng.random((3, 300, 40)) * 1000).astype(np.float32)
+    planes[1, :5] = np.nan
+    view = np.moveaxis(planes, 0, -1)
+    assert not view.flags.c_contiguous and view[..., 0].flags.c_contiguous
+    mask = np.ones(view.shape[:2], bool)
+    mask[:20] = False
+    kwargs = {"method": "asinh", "percentile": (1, 99), "mask": mask, "out_dtype": out_dtype}
+    np.testing.assert_array_equal(
+        stretch(view, **kwargs), stretch(np.ascontiguousarray(view), **kwargs)
+    )
+    assert np.isfinite(planes[0]).all() and np.isnan(planes[1, :5]).all()  # input untouched
