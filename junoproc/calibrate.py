@@ -1091,13 +1091,22 @@ def fit_filter_offsets(
     sigma : float
         Gaussian blur of the framelets, pixels.
     fraction : float
-        Fraction of the sampled reference pixels used (those with the strongest gradient).
+        Fraction of each reference framelet's sampled pixels used: those with the
+        strongest gradient.
     column_step : int
         Reference pixels are sampled on every ``column_step``-th column (and every row).
     block : int
         Columns per gain-and-offset block.
     iterations : int
         Most Gauss-Newton iterations; they stop once the shift changes by under 0.002 px.
+    max_frames : int or None
+        Reference framelets used, at most, evenly spread over the strip (None: all).
+    limb_margin : int
+        Pixels are used only this far (pixels) inside the lit disc: limbs and terminators
+        look different through different filters (haze, limb darkening) and would bias the
+        fit (on the embedded Io sample they pulled BLUE 0.4 px off the truth).
+    min_lit : float
+        "Lit" means above this fraction of the reference's 99th percentile.
     trim_rows : int
         Framelet edge rows not used.
     saturation : float
