@@ -82,6 +82,8 @@ def erode(mask: np.ndarray, radius: int) -> np.ndarray:
 
         return minimum_filter(mask, size=(1,) * (mask.ndim - 2) + (size, size), mode="nearest")
     kernel = np.ones((size, size), np.uint8)
-    flat = np.ascontiguousarray(mask, dtype=np.uint8).reshape(-1, *mask.shape[-2:])
-    out = np.stack([cv2.erode(f, kernel, borderType=cv2.BORDER_REPLICATE) for f in flat])
-    return out.reshape(mask.shape).astype(bool)
+    flat = np.ascontiguousarray(mask).view(np.uint8).reshape(-1, *mask.shape[-2:])
+    out = np.empty(flat.shape, np.uint8)
+    for f, o in zip(flat, out, strict=True):
+        cv2.erode(f, kernel, dst=o, borderType=cv2.BORDER_REPLICATE)
+    return out.view(bool).reshape(mask.shape)
