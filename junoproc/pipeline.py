@@ -275,12 +275,21 @@ def _process_spin(
 
     report: dict[str, Any] = {"stitch": "spin"}
     geometry = geometry_for(meta, camera=camera, corrections=corrections)
+    rendered = out_view = None
     if calibrate != "none":
         # a single band constrains the twist poorly: keep the camera's (shipped) value
         geometry, spin = fit_spin_rate(stacks, geometry, fit_twist=len(channels) > 1)
         report["spin_fit"] = spin.summary()
         if calibrate == "offsets" and len(channels) > 1 and "GREEN" in channels:
-            geometry, offsets = fit_filter_offsets(stacks, geometry)
+            if view == "panorama":
+                # the offsets leave the spin, and so the panorama, as they are
+                out_view = panorama_view(geometry, scale=scale)
+            if out_view is not None and not progress and (os.cpu_count() or 1) > 1:
+                geometry, offsets, rendered = _offsets_while_rendering(
+                    stacks, geometry, out_view, channels, trim_rows
+                )
+            else:
+                geometry, offsets = fit_filter_offsets(stacks, geometry)
             report["filter_fit"] = offsets.summary()
         if calibrate == "full" and len(channels) > 1:
             geometry, terms = fit_filter_terms(stacks, geometry)
@@ -288,14 +297,15 @@ def _process_spin(
             report["filter_fit"] = terms.summary()
             report["spin_fit"] = spin.summary()
     history.append(("calibrate", {"level": calibrate}))
-    if view == "panorama":
+    if out_view is None and view == "panorama":
         out_view = panorama_view(geometry, scale=scale)
-    else:
+    elif out_view is None:
         coarse = render(stacks, geometry, panorama_view(geometry, scale=0.25), trim_rows=trim_rows)
         out_view = perspective_view(geometry, image=coarse, scale=scale)
-    rendered = render(
-        stacks, geometry, out_view, filters=channels, trim_rows=trim_rows, progress=progress
-    )
+    if rendered is None:
+        rendered = render(
+            stacks, geometry, out_view, filters=channels, trim_rows=trim_rows, progress=progress
+        )
     history.append(
         (
             "stitch",
@@ -319,6 +329,50 @@ def _process_spin(
     coverage = rendered.common_coverage()
     logger.info("%s: spin stitch %s %s", meta.product_id, view, out_view.shape)
     return Processed(image, coverage, channels, meta, tuple(history), report, out_view, geometry)
+
+
+def _offsets_while_rendering(stacks, geometry, view, channels, trim_rows):
+    """:func:`~junoproc.calibrate.fit_filter_offsets` with GREEN rendered meanwhile.
+
+    GREEN is the reference of the offsets, so its geometry is final once the spin is
+    fitted: it renders on one core while the offsets are fitted on the other, then the
+    other filters render with their offsets. Returns (geometry, offsets fit, rendered).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .calibrate import fit_filter_offsets
+    from .render import _from_planes, _render_into
+
+    planes = np.empty((len(channels), *view.shape), np.float32)
+    cover = np.empty((len(channels), *view.shape), np.float32)
+    others = [c for c in channels if c != "GREEN"]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        green = pool.submit(
+            _render_into,
+            stacks,
+            geometry,
+            view,
+            ("GREEN",),
+            planes,
+            cover,
+            [channels.index("GREEN")],
+            trim_rows=trim_rows,
+        )
+        try:
+            fitted, offsets = fit_filter_offsets(stacks, geometry)
+        finally:
+            green.result()
+    _render_into(
+        stacks,
+        fitted,
+        view,
+        others,
+        planes,
+        cover,
+        [channels.index(c) for c in others],
+        trim_rows=trim_rows,
+    )
+    return fitted, offsets, _from_planes(planes, cover, tuple(channels), view)
 
 
 def process_pair(

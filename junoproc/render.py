@@ -616,6 +616,57 @@ def render(
     filters = tuple(filters or [f for f in geometry.filters if f in stacks])
     if not filters:
         raise ValueError(f"no filter of {geometry.filters} is in the stacks ({tuple(stacks)})")
+    # channel planes, each contiguous; image and coverage are (rows, cols, C) views of them
+    planes = np.empty((len(filters), *view.shape), np.float32)
+    cover = np.empty((len(filters), *view.shape), np.float32)
+    _render_into(
+        stacks,
+        geometry,
+        view,
+        filters,
+        planes,
+        cover,
+        range(len(filters)),
+        trim_rows=trim_rows,
+        feather_rows=feather_rows,
+        feather_cols=feather_cols,
+        frames=frames,
+        progress=progress,
+    )
+    return _from_planes(planes, cover, filters, view)
+
+
+def _from_planes(
+    planes: np.ndarray, cover: np.ndarray, filters: tuple[str, ...], view: View
+) -> Rendered:
+    """A :class:`Rendered` whose image and coverage are views of (C, rows, cols) planes."""
+    common = cover.min(axis=0) if len(filters) > 1 else cover[0].copy()
+    out = Rendered(
+        image=np.moveaxis(planes, 0, -1),
+        coverage=np.moveaxis(cover, 0, -1),
+        channels=tuple(filters),
+        view=view,
+    )
+    object.__setattr__(out, "_common", common)  # computed from the contiguous planes
+    return out
+
+
+def _render_into(
+    stacks: Mapping[str, FilterStack | np.ndarray],
+    geometry: StripGeometry,
+    view: View,
+    filters: Sequence[str],
+    planes: np.ndarray,
+    cover: np.ndarray,
+    slots: Sequence[int],
+    *,
+    trim_rows: float = 2.0,
+    feather_rows: float = 6.0,
+    feather_cols: float = 10.0,
+    frames: Sequence[int] | None = None,
+    progress: Progress = False,
+) -> None:
+    """Render ``filters`` into ``planes[slots[i]]`` and ``cover[slots[i]]`` (see :func:`render`)."""
     data = _as_stacks(stacks, filters)
     for f, d in data.items():
         if d.shape[0] != geometry.n_frames:
@@ -633,16 +684,12 @@ def render(
     opts = {"trim": trim_rows, "ramp_y": feather_rows, "ramp_x": feather_cols, "use": use}
     worker = _render_panorama if fast else _render_general
 
-    # channel planes, each contiguous; image and coverage are (rows, cols, C) views of them
-    planes = np.empty((len(filters), *view.shape), np.float32)
-    cover = np.empty((len(filters), *view.shape), np.float32)
-
     def one(i: int) -> None:
         acc, wsum = worker(data[filters[i]], geometry, view, filters[i], **opts)
         # acc is 0 wherever wsum is (every sample is weighted): 0 / 0 gives the NaN of no data
         with np.errstate(invalid="ignore", divide="ignore"):
-            np.divide(acc, wsum, out=planes[i])
-        np.minimum(wsum, 1.0, out=cover[i])
+            np.divide(acc, wsum, out=planes[slots[i]])
+        np.minimum(wsum, 1.0, out=cover[slots[i]])
 
     # filters are independent and numpy releases the GIL in the heavy loops: use the cores
     if len(filters) > 1 and not progress and (os.cpu_count() or 1) > 1:
@@ -651,15 +698,9 @@ def render(
     else:
         for i in track(range(len(filters)), progress=progress, total=len(filters), desc="render"):
             one(i)
-    common = cover.min(axis=0) if len(filters) > 1 else cover[0].copy()
-    image = np.moveaxis(planes, 0, -1)
-    coverage = np.moveaxis(cover, 0, -1)
     logger.debug(
         "rendered %s into %s (%s path)", filters, view.shape, "shift" if fast else "general"
     )
-    out = Rendered(image=image, coverage=coverage, channels=filters, view=view)
-    object.__setattr__(out, "_common", common)  # computed from the contiguous planes
-    return out
 
 
 def _upsample2(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -80,3 +80,28 @@ def test_process_and_save_quicklook(product, tmp_path):
 def test_process_rejects_unknown_stitch():
     with pytest.raises(ValueError, match="quicklook"):
         process("whatever", stitch="magic")
+
+
+def test_rendering_green_during_the_offset_fit_changes_nothing(monkeypatch):
+    """``process`` renders GREEN while the offsets are fitted when it can use two cores;
+    with a progress callback it does the stages one after another: same picture."""
+    import junoproc.pipeline as pipeline
+    from junoproc.calibrate import CameraCorrections
+    from junoproc.data import load_sample
+
+    calls = []
+    overlap = pipeline._offsets_while_rendering
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(
+        pipeline, "_offsets_while_rendering", lambda *a: calls.append(1) or overlap(*a)
+    )
+    raw = load_sample("io-pj57")
+    nominal = CameraCorrections()
+    overlapped = process(raw, quality=False, corrections=nominal)
+    assert calls == [1]
+    sequential = process(raw, quality=False, corrections=nominal, progress=lambda it, **k: it)
+    assert calls == [1]
+    assert overlapped.report["filter_fit"] == sequential.report["filter_fit"]
+    assert overlapped.image.shape == sequential.image.shape
+    np.testing.assert_array_equal(overlapped.image, sequential.image)
+    np.testing.assert_array_equal(overlapped.coverage, sequential.coverage)
