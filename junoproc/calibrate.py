@@ -446,11 +446,13 @@ def _pair_maps(
     step: float,
     twist: float,
     scaled: Sequence[str],
+    base: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int]]:
-    """Where overlap pixels (x, y) of frames ``k`` land in frames ``k + 1``, and the
-    derivatives (n_params, n) of that with respect to the parameters listed last."""
+    """Where overlap pixels (x, y) of frames ``k`` land in frames ``k + 1`` (``base``, when
+    known already), and the derivatives (n_params, n) of that with respect to the
+    parameters listed last."""
     h = 1e-5  # rad (and relative focal change), for the numerical derivatives of the pair map
-    x2, y2 = _frame_pair_map(geom, f, x, y, step, twist)
+    x2, y2 = base if base is not None else _frame_pair_map(geom, f, x, y, step, twist)
     maps = [_frame_pair_map(geom, f, x, y, step + h, twist)]
     maps.append(_frame_pair_map(geom, f, x, y, step, twist + h))
     params = [0, 1]
@@ -634,10 +636,14 @@ def fit_spin_rate(
         for f, s in stacks.items()
         if f in geometry.filters
     }
-    # overlap pixels of frame k: rows whose image in frame k+1 lands inside it (at the start step)
-    setup = {}
     lo, hi = trim_rows + 1, rows - 2 - trim_rows
-    for f in originals:
+    twist = geometry.pointing.axis_tilt_rad[0]
+    ref = reference if reference in originals else None
+    scaled = [f for f in originals if f != ref] if (fit_scale and ref is not None) else []
+
+    def overlap(f: str):
+        """Overlap pixels of frames k (rows whose image in frame k + 1 lands inside it at the
+        start step) and the pair maps there."""
         # the rows that can overlap, from every 16th column (the pair map changes by well
         # under a row between them), then every column of those rows
         yy, xx = np.meshgrid(
@@ -648,10 +654,9 @@ def fit_spin_rate(
         yy, xx = np.meshgrid(near, xs, indexing="ij")
         x2, y2 = _frame_pair_map(geometry, f, xx.ravel(), yy.ravel(), step)
         inside = (y2 >= lo) & (y2 <= hi) & (x2 >= xs[0]) & (x2 <= xs[-1])
-        setup[f] = (xx.ravel()[inside], yy.ravel()[inside])
-    twist = geometry.pointing.axis_tilt_rad[0]
-    ref = reference if reference in originals else None
-    scaled = [f for f in originals if f != ref] if (fit_scale and ref is not None) else []
+        x, y = xx.ravel()[inside], yy.ravel()[inside]
+        return x, y, _pair_maps(geometry, f, x, y, step, twist, scaled, (x2[inside], y2[inside]))
+
     n_par = 2 + len(scaled)
     log_scale = np.zeros(len(scaled))
     n_used, shifts, it = 0, [], 0
@@ -663,15 +668,11 @@ def fit_spin_rate(
     tol = 2e-3
     p0 = np.concatenate([[step, twist], log_scale])
     # filters are independent within an iteration; numpy releases the GIL in its array loops
-    workers = max(1, min(len(setup), os.cpu_count() or 1))
+    workers = max(1, min(len(originals), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        maps = dict(
-            zip(
-                setup,
-                pool.map(lambda f: _pair_maps(geometry, f, *setup[f], step, twist, scaled), setup),
-                strict=True,
-            )
-        )
+        prepared = dict(zip(originals, pool.map(overlap, originals), strict=True))
+        setup = {f: (x, y) for f, (x, y, _) in prepared.items()}
+        maps = {f: m for f, (_, _, m) in prepared.items()}
         schedule = list(smoothing) or [0.0]
         fractions = list(pixel_fraction)
         fractions += fractions[-1:] * (len(schedule) - len(fractions))
