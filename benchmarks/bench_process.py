@@ -55,13 +55,13 @@ def largest_rgb_product() -> Path:
 
 def to_rgba(image: np.ndarray, coverage: np.ndarray) -> np.ndarray:
     """Stretch to 8 bits and append the coverage as alpha, as ``junoproc process`` does."""
-    from junoproc._accel import append_alpha
+    from junoproc.pipeline import _with_alpha
     from junoproc.stretch import stretch
 
     rgb = stretch(
         image, method="asinh", percentile=(0.5, 99.8), mask=coverage > 0, out_dtype=np.uint8
     )
-    return append_alpha(rgb, (coverage * 255 + 0.5).astype(np.uint8))
+    return _with_alpha(rgb, coverage)
 
 
 def pipeline(folder: Path) -> np.ndarray:

@@ -1186,7 +1186,6 @@ def fit_filter_offsets(
     n_blocks_x = cols // block + 1
     blocks = (k * n_blocks_x + (x * sf // block).astype(np.intp)).astype(np.intp)
     n_blocks = n_frames * n_blocks_x
-    filters = {g.name: g for g in geometry.camera.filters}
     offsets: dict[str, tuple[float, float]] = {}
     n_matches: dict[str, int] = {}
     residual: dict[str, tuple[float, float]] = {}
@@ -1272,15 +1271,10 @@ def fit_filter_offsets(
             (float(np.median(mag)), float(np.percentile(mag, 90))) if mag.size else (math.nan,) * 2
         )
         offsets[f] = (float(shift[0] * sf), float(shift[1] * sf))
-        g = filters[f]
-        filters[f] = dataclasses.replace(g, cx=g.cx + offsets[f][0], cy=g.cy + offsets[f][1])
-    camera = dataclasses.replace(
-        geometry.camera, filters=tuple(filters[g.name] for g in geometry.camera.filters)
-    )
-    fitted = dataclasses.replace(geometry, camera=camera)
     corrections = CameraCorrections(
         geometry.pointing.axis_tilt_rad, offsets, source="fit_filter_offsets"
     )
+    fitted = dataclasses.replace(geometry, camera=corrected_camera(geometry.camera, corrections))
     logger.info("filter offsets against %s: %s (residual %s)", reference, offsets, residual)
     return fitted, FilterFit(corrections, status, n_matches, residual)
 

@@ -629,12 +629,17 @@ def save(
     )
     history.append(("stretch", params))
     if alpha:
-        top = np.iinfo(out_dtype).max
-        a = (np.clip(result.coverage, 0, 1) * top + 0.5).astype(out_dtype)
-        if picture.ndim == 2:
-            picture = np.repeat(picture[..., None], 3, axis=-1)
-        picture = append_alpha(picture, a)
+        picture = _with_alpha(picture, result.coverage)
     return _write(write_image, path, picture, result, history, overwrite=overwrite)
+
+
+def _with_alpha(picture: np.ndarray, coverage: np.ndarray) -> np.ndarray:
+    """An integer picture (grey or RGB) as RGBA, the coverage as alpha in its full range."""
+    top = np.iinfo(picture.dtype).max
+    alpha = (np.clip(coverage, 0, 1) * top + 0.5).astype(picture.dtype)
+    if picture.ndim == 2:
+        picture = np.repeat(picture[..., None], 3, axis=-1)
+    return append_alpha(picture, alpha)
 
 
 def _write(

@@ -165,7 +165,8 @@ def _bilinear(image: NDArray[np.floating], y: NDArray, x: NDArray) -> NDArray[np
 
 
 class _ShiftStatistics:
-    """Statistics of an ``(n, 2)`` array of ``(dy, dx)`` shifts held as ``shifts``."""
+    """Statistics of an ``(n, 2)`` array of ``(dy, dx)`` shifts held as ``shifts`` (or of
+    the shift lengths a subclass's ``magnitude`` pools)."""
 
     shifts: NDArray[np.float64]
 
@@ -229,7 +230,7 @@ class ChannelShift(_ShiftStatistics):
 
 
 @dataclass(frozen=True)
-class MisregistrationResult:
+class MisregistrationResult(_ShiftStatistics):
     """Result of :func:`channel_misregistration`.
 
     Attributes
@@ -261,16 +262,6 @@ class MisregistrationResult:
     def n_tiles(self) -> int:
         """Accepted tiles over all measured channels."""
         return int(self.magnitude.size)
-
-    @property
-    def median_px(self) -> float:
-        """Pooled median shift length in pixels (NaN when no tile qualified)."""
-        return _median(self.magnitude)
-
-    @property
-    def p90_px(self) -> float:
-        """Pooled 90th percentile shift length in pixels (NaN when no tile qualified)."""
-        return _percentile(self.magnitude, 90.0)
 
     def summary(self) -> dict[str, Any]:
         """JSON-friendly summary: pooled statistics plus one entry per channel."""
