@@ -218,3 +218,9 @@ def test_hostile_zips_exit_2(capsys, tmp_path):
 
 def test_missing_input_exits_2(capsys, tmp_path):
     expect_bad_input(capsys, ["info", tmp_path / "nothing-here.png"], "nothing-here.png")
+
+
+def test_unknown_calibration_exits_2(capsys, tmp_path):
+    out = tmp_path / "x.png"
+    expect_bad_input(capsys, ["process", "whatever", "-o", out, "--calibrate", "exact"], "exact")
+    assert not out.exists()

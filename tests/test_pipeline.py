@@ -105,3 +105,8 @@ def test_rendering_green_during_the_offset_fit_changes_nothing(monkeypatch):
     assert overlapped.image.shape == sequential.image.shape
     np.testing.assert_array_equal(overlapped.image, sequential.image)
     np.testing.assert_array_equal(overlapped.coverage, sequential.coverage)
+
+
+def test_process_rejects_unknown_calibration():
+    with pytest.raises(ValueError, match="offsets, rate, full, none"):
+        process("whatever", calibrate="exact")
