@@ -343,8 +343,8 @@ def _offsets_while_rendering(stacks, geometry, view, channels, trim_rows):
     from .calibrate import fit_filter_offsets
     from .render import _from_planes, _render_into
 
-    planes = np.empty((len(channels), *view.shape), np.float32)
-    cover = np.empty((len(channels), *view.shape), np.float32)
+    planes = np.zeros((len(channels), *view.shape), np.float32)
+    cover = np.zeros((len(channels), *view.shape), np.float32)
     others = [c for c in channels if c != "GREEN"]
     with ThreadPoolExecutor(max_workers=1) as pool:
         green = pool.submit(
@@ -636,7 +636,17 @@ def save(
 def _with_alpha(picture: np.ndarray, coverage: np.ndarray) -> np.ndarray:
     """An integer picture (grey or RGB) as RGBA, the coverage as alpha in its full range."""
     top = np.iinfo(picture.dtype).max
-    alpha = (np.clip(coverage, 0, 1) * top + 0.5).astype(picture.dtype)
+    # clip(coverage, 0, 1) * top rounded half up (in float64: exact for 16 bits too), row
+    # block by row block: in the CPU cache
+    alpha = np.empty(coverage.shape, picture.dtype)
+    step = max(1, (1 << 16) // max(1, coverage[:1].size))
+    buf = np.empty((min(step, len(coverage)), *coverage.shape[1:]), np.float64)
+    for r0 in range(0, len(coverage), step):
+        b = buf[: len(coverage[r0 : r0 + step])]
+        np.clip(coverage[r0 : r0 + step], 0, 1, out=b)
+        b *= top
+        b += 0.5
+        alpha[r0 : r0 + step] = b
     if picture.ndim == 2:
         picture = np.repeat(picture[..., None], 3, axis=-1)
     return append_alpha(picture, alpha)

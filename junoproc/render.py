@@ -617,8 +617,8 @@ def render(
     if not filters:
         raise ValueError(f"no filter of {geometry.filters} is in the stacks ({tuple(stacks)})")
     # channel planes, each contiguous; image and coverage are (rows, cols, C) views of them
-    planes = np.empty((len(filters), *view.shape), np.float32)
-    cover = np.empty((len(filters), *view.shape), np.float32)
+    planes = np.zeros((len(filters), *view.shape), np.float32)
+    cover = np.zeros((len(filters), *view.shape), np.float32)
     _render_into(
         stacks,
         geometry,
@@ -666,7 +666,11 @@ def _render_into(
     frames: Sequence[int] | None = None,
     progress: Progress = False,
 ) -> None:
-    """Render ``filters`` into ``planes[slots[i]]`` and ``cover[slots[i]]`` (see :func:`render`)."""
+    """Render ``filters`` into ``planes[slots[i]]`` and ``cover[slots[i]]`` (see :func:`render`).
+
+    Those planes must be zero: the weighted samples and the weights are summed into them
+    (no other full-size array is made), then divided.
+    """
     data = _as_stacks(stacks, filters)
     for f, d in data.items():
         if d.shape[0] != geometry.n_frames:
@@ -685,11 +689,12 @@ def _render_into(
     worker = _render_panorama if fast else _render_general
 
     def one(i: int) -> None:
-        acc, wsum = worker(data[filters[i]], geometry, view, filters[i], **opts)
+        acc, wsum = planes[slots[i]], cover[slots[i]]
+        worker(data[filters[i]], geometry, view, filters[i], acc=acc, wsum=wsum, **opts)
         # acc is 0 wherever wsum is (every sample is weighted): 0 / 0 gives the NaN of no data
         with np.errstate(invalid="ignore", divide="ignore"):
-            np.divide(acc, wsum, out=planes[slots[i]])
-        np.minimum(wsum, 1.0, out=cover[slots[i]])
+            np.divide(acc, wsum, out=acc)
+        np.minimum(wsum, 1.0, out=wsum)
 
     # filters are independent and numpy releases the GIL in the heavy loops: use the cores
     if len(filters) > 1 and not progress and (os.cpu_count() or 1) > 1:
@@ -731,12 +736,17 @@ def _render_panorama(
     view: EquirectangularView,
     f: str,
     *,
+    acc: np.ndarray,
+    wsum: np.ndarray,
     trim: float,
     ramp_y: float,
     ramp_x: float,
     use: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Shift-invariant path: one footprint per filter, shifted by whole rows per frame."""
+) -> None:
+    """Shift-invariant path: one footprint per filter, shifted by whole rows per frame.
+
+    Adds the weighted samples to ``acc`` and the weights to ``wsum`` (both ``view.shape``).
+    """
     rows_out, cols_out = view.shape
     n_frames, rows, cols = stack.shape
     step = geom.angle_step
@@ -765,8 +775,6 @@ def _render_panorama(
     w = _feather(x, y, rows, trim, ramp_y, ramp_x, geom.sampling_factor)
     keep = np.nonzero(w.reshape(-1))[0]
     box_rows = r_hi - r_lo
-    acc = np.zeros((rows_out + 2 * box_rows, cols_out), np.float32)
-    wsum = np.zeros(acc.shape, np.float32)
     wbox = np.zeros(box_rows * cols_out, np.float32)
     wbox[keep] = w.reshape(-1)[keep]
     wbox = wbox.reshape(box_rows, cols_out)
@@ -789,12 +797,17 @@ def _render_panorama(
             ym = np.where(wb > 0, y[r0:r1, c0:c1], 0.0).astype(np.float32)
             strips.append((r0, r1, c0, c1, wb, xm, ym))
         for k in frames:
-            top = r_lo + k * shift + box_rows  # offset by the padding
+            top = r_lo + k * shift  # output row of the footprint's first row
             src = np.ascontiguousarray(stack[k])
             for r0, r1, c0, c1, wb, xm, ym in strips:
+                # only the strip's rows inside the output
+                s0, s1 = max(-top - r0, 0), min(rows_out - top - r0, r1 - r0)
+                if s0 >= s1:
+                    continue
+                wb, xm, ym = wb[s0:s1], xm[s0:s1], ym[s0:s1]
                 v = cv2.remap(src, xm, ym, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-                a = acc[top + r0 : top + r1, c0:c1]
-                w = wsum[top + r0 : top + r1, c0:c1]
+                a = acc[top + r0 + s0 : top + r0 + s1, c0:c1]
+                w = wsum[top + r0 + s0 : top + r0 + s1, c0:c1]
                 if in_place:  # a += v * wb, w += wb without temporaries
                     cv2.accumulateProduct(v, wb, a)
                     cv2.accumulate(wb, w)
@@ -802,7 +815,7 @@ def _render_panorama(
                     v *= wb
                     a += v
                     w += wb
-        return acc[box_rows : box_rows + rows_out], wsum[box_rows : box_rows + rows_out]
+        return
     lin, fx, fy = _bilinear_parts(x.reshape(-1)[keep], y.reshape(-1)[keep], rows, cols)
     wk = wbox.reshape(-1)[keep]
     w00, w01 = (1 - fx) * (1 - fy) * wk, fx * (1 - fy) * wk
@@ -810,14 +823,16 @@ def _render_panorama(
     flat = np.ascontiguousarray(stack).reshape(n_frames, -1)
     vbox = np.zeros(box_rows * cols_out, np.float32)
     for k in frames:
+        top = r_lo + k * shift  # output row of the footprint's first row
+        s0, s1 = max(-top, 0), min(rows_out - top, box_rows)  # its rows inside the output
+        if s0 >= s1:
+            continue
         fk = flat[k]
         vbox[keep] = (
             fk[lin] * w00 + fk[lin + 1] * w01 + fk[lin + cols] * w10 + fk[lin + cols + 1] * w11
         )
-        top = r_lo + k * shift + box_rows  # offset by the padding
-        acc[top : top + box_rows] += vbox.reshape(box_rows, cols_out)
-        wsum[top : top + box_rows] += wbox
-    return acc[box_rows : box_rows + rows_out], wsum[box_rows : box_rows + rows_out]
+        acc[top + s0 : top + s1] += vbox.reshape(box_rows, cols_out)[s0:s1]
+        wsum[top + s0 : top + s1] += wbox[s0:s1]
 
 
 def _render_general(
@@ -826,12 +841,18 @@ def _render_general(
     view: View,
     f: str,
     *,
+    acc: np.ndarray,
+    wsum: np.ndarray,
     trim: float,
     ramp_y: float,
     ramp_x: float,
     use: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Any view: per output pixel, candidate frames from the spin angle, then exact projection."""
+) -> None:
+    """Any view: per output pixel, candidate frames from the spin angle, then exact projection.
+
+    Adds the weighted samples to ``acc`` and the weights to ``wsum`` (both ``view.shape``,
+    contiguous).
+    """
     n_frames, rows, cols = stack.shape
     angles = geom.spin_angles
     step = geom.angle_step
@@ -849,8 +870,9 @@ def _render_general(
     mid_el, mid_az = mid_el[order], mid_az[order]
     centre = float(np.mean(angles))
     dirs = view.directions().reshape(-1, 3)
-    acc = np.zeros(dirs.shape[0], np.float32)
-    wsum = np.zeros(dirs.shape[0], np.float32)
+    if not (acc.flags.c_contiguous and wsum.flags.c_contiguous):
+        raise ValueError("acc and wsum must be contiguous (their flat views are summed into)")
+    acc, wsum = acc.reshape(-1), wsum.reshape(-1)
     flat = stack.reshape(-1)
     for start in range(0, dirs.shape[0], _CHUNK):
         d = dirs[start : start + _CHUNK]
@@ -886,4 +908,3 @@ def _render_general(
             )
             acc[start + idx] += v * w  # idx is unique within one candidate offset
             wsum[start + idx] += w
-    return acc.reshape(view.shape), wsum.reshape(view.shape)

@@ -287,6 +287,12 @@ def _uint8_table(stretcher: BaseStretch) -> np.ndarray:
     return np.repeat(np.arange(256, dtype=np.uint8), np.diff(edges))
 
 
+def _planar(values: np.ndarray) -> bool:
+    """Whether ``values`` is (rows, cols, C) seen over C contiguous channel planes (the layout
+    of :func:`junoproc.render.render`'s images)."""
+    return values.ndim == 3 and not values.flags.c_contiguous and values[..., 0].flags.c_contiguous
+
+
 def _lut_into(
     values: np.ndarray,
     lo: float,
@@ -301,20 +307,27 @@ def _lut_into(
     mosaic each full-size temporary would cost more in memory traffic and page faults
     than the arithmetic itself. The arithmetic (in ``dtype``, the scalars being weak)
     and the non-finite handling (index 0) are those of a whole-array computation.
+    Channel planes (``values`` and ``out`` both planar, see :func:`_planar`) are mapped
+    half-plane by half-plane on the cores: numpy releases the GIL in its loops, and the
+    halves share two cores out evenly among three channels.
     """
-    if values.ndim == 3 and not values.flags.c_contiguous and values[..., 0].flags.c_contiguous:
-        # channel planes seen as (rows, cols, C) (junoproc.render's output): plane by plane,
-        # on the cores (numpy releases the GIL in its loops)
+    if _planar(values) and _planar(out) and values.shape[0] > 1:
         from concurrent.futures import ThreadPoolExecutor
 
-        def one(c: int) -> None:
-            plane = np.empty(values.shape[:2], dtype=out.dtype)
-            _lut_into(values[..., c], lo, hi, table, plane, dtype)
-            out[..., c] = plane
+        half = values.shape[0] // 2
+        parts = [
+            (slice(r0, r1), c)
+            for c in range(values.shape[-1])
+            for r0, r1 in ((0, half), (half, values.shape[0]))
+        ]
 
-        workers = max(1, min(values.shape[-1], os.cpu_count() or 1))
+        def one(part: tuple[slice, int]) -> None:
+            rows, c = part
+            _lut_into(values[rows, :, c], lo, hi, table, out[rows, :, c], dtype)
+
+        workers = max(1, min(len(parts), os.cpu_count() or 1))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(one, range(values.shape[-1])))
+            list(pool.map(one, parts))
         return
     span = float(hi) - float(lo)
     scale = (_LUT_SIZE - 1) / span if span > 0 else 0.0
@@ -400,7 +413,9 @@ def stretch(
     Returns
     -------
     ndarray, shape of ``image``, dtype ``out_dtype``
-        A new array.
+        A new array. 8-bit output of channel planes seen as (rows, cols, C) (the
+        images of :func:`junoproc.render.render`) keeps that layout, as numpy's
+        element-wise functions do; ``numpy.ascontiguousarray`` interleaves it.
 
     Raises
     ------
@@ -459,7 +474,14 @@ def stretch(
     exact = isinstance(limits, (MinMaxInterval, ManualInterval))
     # before the interval clips +inf to 1
     finite = None if out == np.uint8 else np.isfinite(work)
-    result = np.empty(work.shape, dtype=np.uint8) if out == np.uint8 else None
+    result = None
+    if out == np.uint8:
+        # channel planes in, channel planes out (as numpy's ufuncs keep a layout)
+        result = (
+            np.moveaxis(np.empty((work.shape[-1], *work.shape[:2]), np.uint8), 0, -1)
+            if _planar(work)
+            else np.empty(work.shape, dtype=np.uint8)
+        )
     table = _uint8_table(stretcher) if out == np.uint8 else None
     for c, (values, use) in enumerate(groups):
         if isinstance(limits, ManualInterval) and None not in (limits.vmin, limits.vmax):

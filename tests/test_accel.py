@@ -54,6 +54,11 @@ def test_append_alpha_matches_concatenate(monkeypatch, dtype, channels):
     fast, slow = _both(monkeypatch, lambda: append_alpha(picture, alpha))
     np.testing.assert_array_equal(fast, expected)
     np.testing.assert_array_equal(slow, expected)
+    # channel planes seen as (rows, cols, C), as junoproc.stretch returns them for render output
+    planar = np.moveaxis(np.ascontiguousarray(np.moveaxis(picture, -1, 0)), 0, -1)
+    fast, slow = _both(monkeypatch, lambda: append_alpha(planar, alpha))
+    np.testing.assert_array_equal(fast, expected)
+    np.testing.assert_array_equal(slow, expected)
 
 
 def test_erode_matches_a_minimum_filter(monkeypatch):

@@ -110,3 +110,21 @@ def test_rendering_green_during_the_offset_fit_changes_nothing(monkeypatch):
 def test_process_rejects_unknown_calibration():
     with pytest.raises(ValueError, match="offsets, rate, full, none"):
         process("whatever", calibrate="exact")
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_coverage_becomes_alpha_in_the_full_range(dtype):
+    from junoproc.pipeline import _with_alpha
+
+    top = np.iinfo(dtype).max
+    rng = np.random.default_rng(5)
+    coverage = rng.random((3000, 70)).astype(np.float32)  # several row blocks
+    coverage[0, :4] = [-0.5, 1.5, 0.0, 1.0]
+    grey = rng.integers(0, top, coverage.shape).astype(dtype)
+    rgba = _with_alpha(grey, coverage)
+    assert rgba.shape == (*coverage.shape, 4) and rgba.dtype == dtype
+    expected = np.floor(np.clip(coverage.astype(np.float64), 0, 1) * top + 0.5)
+    np.testing.assert_array_equal(rgba[..., 3], expected)
+    assert rgba[0, :4, 3].tolist() == [0, top, 0, top]
+    for c in range(3):
+        np.testing.assert_array_equal(rgba[..., c], grey)

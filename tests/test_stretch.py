@@ -286,7 +286,13 @@ def test_channel_planes_stretch_like_a_contiguous_image(out_dtype):
     mask = np.ones(view.shape[:2], bool)
     mask[:20] = False
     kwargs = {"method": "asinh", "percentile": (1, 99), "mask": mask, "out_dtype": out_dtype}
-    np.testing.assert_array_equal(
-        stretch(view, **kwargs), stretch(np.ascontiguousarray(view), **kwargs)
-    )
+    got = stretch(view, **kwargs)
+    np.testing.assert_array_equal(got, stretch(np.ascontiguousarray(view), **kwargs))
+    if out_dtype == np.uint8:  # 8-bit output keeps the planes
+        assert got[..., 0].flags.c_contiguous and not got.flags.c_contiguous
     assert np.isfinite(planes[0]).all() and np.isnan(planes[1, :5]).all()  # input untouched
+    # odd row counts split into unequal halves; per-channel intervals write plane by plane
+    odd, odd_kwargs = view[:299], {**kwargs, "mask": mask[:299]}
+    np.testing.assert_array_equal(stretch(odd, **odd_kwargs), stretch(odd.copy(), **odd_kwargs))
+    per = {**kwargs, "per_channel": True}
+    np.testing.assert_array_equal(stretch(view, **per), stretch(view.copy(), **per))
