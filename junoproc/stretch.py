@@ -26,6 +26,7 @@ array([0.  , 0.25, 0.5 , 0.  , 1.  ], dtype=float32)
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Sequence
@@ -259,6 +260,15 @@ def _interval_sample(
     return sample[keep]
 
 
+@functools.lru_cache(maxsize=16)
+def _cached_uint8_table(method: str, a: float | None, gamma: float | None) -> np.ndarray:
+    """:func:`_uint8_table` of ``_make_stretch(method, a, gamma)``, read-only, computed once
+    per process (a batch of products reuses it)."""
+    table = _uint8_table(_make_stretch(method, a, gamma))
+    table.flags.writeable = False
+    return table
+
+
 def _uint8_table(stretcher: BaseStretch) -> np.ndarray:
     """``to_uint8(stretcher(np.linspace(0, 1, _LUT_SIZE), clip=True))``, computed cheaply.
 
@@ -482,7 +492,10 @@ def stretch(
             if _planar(work)
             else np.empty(work.shape, dtype=np.uint8)
         )
-    table = _uint8_table(stretcher) if out == np.uint8 else None
+    table = None
+    if out == np.uint8:
+        key = [None if v is None else float(v) for v in (a, gamma)]
+        table = _cached_uint8_table(method, *key)
     for c, (values, use) in enumerate(groups):
         if isinstance(limits, ManualInterval) and None not in (limits.vmin, limits.vmax):
             lo, hi = limits.vmin, limits.vmax
