@@ -258,8 +258,11 @@ class SpinFit:
 
 
 #: px: robust iterations of :func:`fit_spin_rate` switch to the Huber loss's own curvature once
-#: an iteration moves the overlaps by less than this (further away it can overshoot: on
-#: 43C00078 from 0.5 px away it diverged).
+#: an iteration moves the overlaps by less than this. Re-weighting alone (the weights' normal
+#: matrix) converges only linearly, each iteration removing about 55 % of the remaining
+#: error; the curvature (weight 1 inside the Huber threshold, 0 beyond) converges
+#: quadratically to the same answer, the right-hand side being the same, but further away it
+#: can overshoot: on 43C00078, from 0.5 px away, it diverged.
 _NEWTON_RADIUS_PX = 0.2
 
 
@@ -790,12 +793,7 @@ def fit_spin_rate(
                 delta = np.zeros(n_par)
                 sub = np.ix_(active, active)
                 delta[active] = -np.linalg.solve(normal[sub], rhs[active])
-                if robust:
-                    # Re-weighting (the weights' normal matrix) converges only linearly: each
-                    # iteration removes about 55 % of the remaining error. Near the answer the
-                    # matrix of the Huber loss's own curvature (weight 1 inside the threshold,
-                    # 0 beyond) converges quadratically to the same answer (the right-hand
-                    # side, whose zero the answer is, is the same); far from it, it overshoots.
+                if robust:  # near the answer, the loss's own curvature (_NEWTON_RADIUS_PX)
                     curved = sum(p[4] for p in parts)
                     newton = np.zeros(n_par)
                     with np.errstate(all="ignore"):
@@ -812,7 +810,7 @@ def fit_spin_rate(
                 shifts = pair_res
                 logger.debug("delta px %.5f %.5f", delta[0] * fl, delta[1] * 800)
                 moved = _moved_px(delta, fl)
-                if abs(delta[0]) * fl < tol and np.all(np.abs(delta[1:]) * 800 < tol):
+                if moved < tol:
                     break
     rate = abs(step) / dt
     focal_scale = dict(zip(scaled, np.exp(log_scale).tolist(), strict=True))

@@ -642,7 +642,7 @@ def _with_alpha(picture: np.ndarray, coverage: np.ndarray) -> np.ndarray:
     step = max(1, (1 << 16) // max(1, coverage[:1].size))
     buf = np.empty((min(step, len(coverage)), *coverage.shape[1:]), np.float64)
     for r0 in range(0, len(coverage), step):
-        b = buf[: len(coverage[r0 : r0 + step])]
+        b = buf[: min(step, len(coverage) - r0)]
         np.clip(coverage[r0 : r0 + step], 0, 1, out=b)
         b *= top
         b += 0.5

@@ -261,22 +261,17 @@ def _interval_sample(
 
 
 @functools.lru_cache(maxsize=16)
-def _cached_uint8_table(method: str, a: float | None, gamma: float | None) -> np.ndarray:
-    """:func:`_uint8_table` of ``_make_stretch(method, a, gamma)``, read-only, computed once
-    per process (a batch of products reuses it)."""
-    table = _uint8_table(_make_stretch(method, a, gamma))
-    table.flags.writeable = False
-    return table
-
-
-def _uint8_table(stretcher: BaseStretch) -> np.ndarray:
-    """``to_uint8(stretcher(np.linspace(0, 1, _LUT_SIZE), clip=True))``, computed cheaply.
+def _uint8_table(method: str, a: float | None, gamma: float | None) -> np.ndarray:
+    """``to_uint8(stretcher(np.linspace(0, 1, _LUT_SIZE), clip=True))`` for the stretcher
+    ``_make_stretch(method, a, gamma)``, computed cheaply, once per process (a batch of
+    products reuses it), read-only.
 
     The stretches of :func:`_make_stretch` are non-decreasing, so the table is a
     staircase of 256 steps: a bisection (on all 255 steps at once) finds the first index
     of each, evaluating the stretch at about 21 x 255 points instead of 2**20 (the
     transcendental functions alone would take 15-40 ms).
     """
+    stretcher = _make_stretch(method, a, gamma)
     top = _LUT_SIZE - 1
 
     def level(i: np.ndarray) -> np.ndarray:
@@ -294,7 +289,9 @@ def _uint8_table(stretcher: BaseStretch) -> np.ndarray:
         hi = np.where(reached, mid, hi)
         lo = np.where(reached, lo, mid + 1)
     edges = np.concatenate([[0], lo, [_LUT_SIZE]])
-    return np.repeat(np.arange(256, dtype=np.uint8), np.diff(edges))
+    table = np.repeat(np.arange(256, dtype=np.uint8), np.diff(edges))
+    table.flags.writeable = False
+    return table
 
 
 def _planar(values: np.ndarray) -> bool:
@@ -495,7 +492,7 @@ def stretch(
     table = None
     if out == np.uint8:
         key = [None if v is None else float(v) for v in (a, gamma)]
-        table = _cached_uint8_table(method, *key)
+        table = _uint8_table(method, *key)
     for c, (values, use) in enumerate(groups):
         if isinstance(limits, ManualInterval) and None not in (limits.vmin, limits.vmax):
             lo, hi = limits.vmin, limits.vmax

@@ -393,17 +393,22 @@ def test_jupiter_product_has_structure_in_both_directions():
 # -- noise, determinism, options --------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def io_noisy():
+def _noisy_io(seed: int):
+    """A small noisy Io product."""
     return simulate_product(
         io_scene(),
         n_frames=4,
         supersample=1,
         noise=True,
-        seed=3,
+        seed=seed,
         read_noise_dn=2.0,
         phase_rad=phase_for_azimuth(0.0, n_frames=4),
     )
+
+
+@pytest.fixture(scope="module")
+def io_noisy():
+    return _noisy_io(3)
 
 
 def test_noise_statistics_are_poisson_plus_read_noise(io_noisy):
@@ -422,26 +427,10 @@ def test_noise_statistics_are_poisson_plus_read_noise(io_noisy):
 
 
 def test_deterministic_with_seed(io_noisy):
-    again = simulate_product(
-        io_scene(),
-        n_frames=4,
-        supersample=1,
-        noise=True,
-        seed=3,
-        read_noise_dn=2.0,
-        phase_rad=phase_for_azimuth(0.0, n_frames=4),
-    )
+    again = _noisy_io(3)
     assert np.array_equal(again.raw, io_noisy.raw)
     assert np.array_equal(again.linear, io_noisy.linear)
-    other = simulate_product(
-        io_scene(),
-        n_frames=4,
-        supersample=1,
-        noise=True,
-        seed=4,
-        read_noise_dn=2.0,
-        phase_rad=phase_for_azimuth(0.0, n_frames=4),
-    )
+    other = _noisy_io(4)
     assert not np.array_equal(other.raw, io_noisy.raw)
     assert np.array_equal(other.linear, io_noisy.linear)
 
