@@ -56,6 +56,7 @@ from ._accel import erode, opencv
 from .camera import PHOTOACTIVE_COLUMNS
 from .exceptions import JunoprocWarning
 from .framelets import FilterStack
+from .pointing import _rows_times
 from .render import StripGeometry
 
 __all__ = [
@@ -273,6 +274,15 @@ def _moved_px(delta: np.ndarray, fl: float) -> float:
     return px if math.isfinite(px) else math.inf
 
 
+def _weighted_sum(coeffs: np.ndarray, arrays: np.ndarray) -> np.ndarray:
+    """``sum(coeffs[i] * arrays[i])``: ``np.tensordot(coeffs, arrays, 1)`` without BLAS,
+    whose threads would start on these sizes (see :data:`junoproc.pointing._ROW_BLOCK`)."""
+    out = arrays[0] * coeffs[0]
+    for c, a in zip(coeffs[1:], arrays[1:], strict=True):
+        out += c * a
+    return out
+
+
 def _spread(n: int, most: int | None) -> np.ndarray:
     """Indices ``0 .. n - 1``, or ``most`` of them evenly spread (first and last included)."""
     if not most or n <= most:
@@ -287,17 +297,25 @@ def _frame_pair_map(
     y: np.ndarray,
     step: float,
     twist: float | None = None,
+    rays: np.ndarray | None = None,
 ):
-    """Where pixels (x, y) of frame k fall in frame k+1 for a spin step (and mounting twist)."""
+    """Where pixels (x, y) of frame k fall in frame k+1 for a spin step (and mounting twist).
+
+    ``rays`` are the pixels' camera rays when known already (they depend on neither).
+    """
     pointing = geom.pointing
     if twist is not None:
         pointing = dataclasses.replace(pointing, axis_tilt_rad=(twist, pointing.axis_tilt_rad[1]))
-    v = geom.camera.pixel_to_ray(x, y, f, sampling_factor=geom.sampling_factor)
+    if rays is None:
+        v = geom.camera.pixel_to_ray(x, y, f, sampling_factor=geom.sampling_factor)
+    else:
+        v = rays
     c = pointing.camera_to_spin
-    d = v @ c.T
     cs, sn = math.cos(-step), math.sin(-step)
-    d = np.stack([cs * d[:, 0] - sn * d[:, 1], sn * d[:, 0] + cs * d[:, 1], d[:, 2]], axis=-1)
-    return geom.camera.ray_to_pixel(d @ c, f, sampling_factor=geom.sampling_factor)
+    # to the spin frame, turned by -step about the spin axis, back: one matrix for rows
+    turn = np.array([[cs, sn, 0.0], [-sn, cs, 0.0], [0.0, 0.0, 1.0]])
+    d = _rows_times(v, c.T @ turn @ c)
+    return geom.camera.ray_to_pixel(d, f, sampling_factor=geom.sampling_factor)
 
 
 def _with_focal_scales(geometry: StripGeometry, scales: Mapping[str, float]) -> StripGeometry:
@@ -463,14 +481,17 @@ def _pair_maps(
     twist: float,
     scaled: Sequence[str],
     base: tuple[np.ndarray, np.ndarray] | None = None,
+    rays: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int]]:
     """Where overlap pixels (x, y) of frames ``k`` land in frames ``k + 1`` (``base``, when
     known already), and the derivatives (n_params, n) of that with respect to the
-    parameters listed last."""
+    parameters listed last. ``rays``: the pixels' camera rays, when known."""
     h = 1e-5  # rad (and relative focal change), for the numerical derivatives of the pair map
-    x2, y2 = base if base is not None else _frame_pair_map(geom, f, x, y, step, twist)
-    maps = [_frame_pair_map(geom, f, x, y, step + h, twist)]
-    maps.append(_frame_pair_map(geom, f, x, y, step, twist + h))
+    if rays is None:
+        rays = geom.camera.pixel_to_ray(x, y, f, sampling_factor=geom.sampling_factor)
+    x2, y2 = base if base is not None else _frame_pair_map(geom, f, x, y, step, twist, rays)
+    maps = [_frame_pair_map(geom, f, x, y, step + h, twist, rays)]
+    maps.append(_frame_pair_map(geom, f, x, y, step, twist + h, rays))
     params = [0, 1]
     if f in scaled:
         bumped = _with_focal_scales(geom, {f: 1.0 + h})
@@ -500,7 +521,7 @@ def _pair_level(
     carry nearly all the information on them.
     """
     x2, y2, dx, dy, params = maps
-    y_now = y2 + np.tensordot(offset[params], dy, 1)
+    y_now = y2 + _weighted_sum(offset[params], dy)
     band1, off1 = _blurred_band(data, y.min(), y.max(), sigma, pairs)
     band2, off2 = _blurred_band(data, np.nanmin(y_now), np.nanmax(y_now), sigma, pairs + 1)
     if np.array_equal(x, np.round(x)) and np.array_equal(y, np.round(y)):
@@ -671,10 +692,14 @@ def fit_spin_rate(
         _, y2 = _frame_pair_map(geometry, f, xx.ravel(), yy.ravel(), step)
         near = np.unique(yy.ravel()[(y2 >= lo - 3) & (y2 <= hi + 3)])
         yy, xx = np.meshgrid(near, xs, indexing="ij")
-        x2, y2 = _frame_pair_map(geometry, f, xx.ravel(), yy.ravel(), step)
+        rays = geometry.camera.pixel_to_ray(
+            xx.ravel(), yy.ravel(), f, sampling_factor=geometry.sampling_factor
+        )
+        x2, y2 = _frame_pair_map(geometry, f, xx.ravel(), yy.ravel(), step, rays=rays)
         inside = (y2 >= lo) & (y2 <= hi) & (x2 >= xs[0]) & (x2 <= xs[-1])
         x, y = xx.ravel()[inside], yy.ravel()[inside]
-        return x, y, _pair_maps(geometry, f, x, y, step, twist, scaled, (x2[inside], y2[inside]))
+        base = (x2[inside], y2[inside])
+        return x, y, _pair_maps(geometry, f, x, y, step, twist, scaled, base, rays[inside])
 
     n_par = 2 + len(scaled)
     log_scale = np.zeros(len(scaled))
@@ -735,8 +760,8 @@ def fit_spin_rate(
                     normal = np.zeros((n_par, n_par))
                     curved = np.zeros((n_par, n_par)) if robust else None
                     rhs = np.zeros(n_par)
-                    x2 = lev.x2 + np.tensordot(dp[lev.params], lev.dx, 1)
-                    y2 = lev.y2 + np.tensordot(dp[lev.params], lev.dy, 1)
+                    x2 = lev.x2 + _weighted_sum(dp[lev.params], lev.dx)
+                    y2 = lev.y2 + _weighted_sum(dp[lev.params], lev.dy)
                     v2, gx, gy = _bilinear(lev.band2, x2, y2)
                     v1 = lev.v1
                     jac_cols = [gx * a + gy * b for a, b in zip(lev.dx, lev.dy, strict=True)]
@@ -1231,7 +1256,7 @@ def fit_filter_offsets(
     d = np.empty_like(ray)
     for frame in range(n_frames):
         sel = k == frame
-        d[sel] = ray[sel] @ geometry.pointing.rotation(geometry.times_s[frame]).T
+        d[sel] = _rows_times(ray[sel], geometry.pointing.rotation(geometry.times_s[frame]).T)
     n_blocks_x = cols // block + 1
     blocks = (k * n_blocks_x + (x * sf // block).astype(np.intp)).astype(np.intp)
     n_blocks = n_frames * n_blocks_x

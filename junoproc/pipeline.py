@@ -271,7 +271,7 @@ def _process_spin(
     progress,
 ) -> Processed:
     from .calibrate import fit_filter_offsets, fit_filter_terms, fit_spin_rate, geometry_for
-    from .render import panorama_view, perspective_view, render
+    from .render import _common_of, panorama_view, perspective_view, render
 
     report: dict[str, Any] = {"stitch": "spin"}
     geometry = geometry_for(meta, camera=camera, corrections=corrections)
@@ -326,7 +326,7 @@ def _process_spin(
     if quality:
         report["quality"] = _quality_report(stacks, geometry, rendered, out_view, trim_rows)
     image = rendered.image if len(channels) > 1 else rendered.image[..., 0]
-    coverage = rendered.common_coverage()
+    coverage = _common_of(rendered)  # rendered is not kept: no copy needed
     logger.info("%s: spin stitch %s %s", meta.product_id, view, out_view.shape)
     return Processed(image, coverage, channels, meta, tuple(history), report, out_view, geometry)
 

@@ -52,7 +52,7 @@ from ._accel import opencv
 from ._progress import Progress, track
 from .camera import PHOTOACTIVE_COLUMNS, CameraModel
 from .framelets import FilterStack
-from .pointing import SpinPointing
+from .pointing import SpinPointing, _rows_times
 
 __all__ = [
     "EquirectangularView",
@@ -151,11 +151,11 @@ class StripGeometry:
     ) -> np.ndarray:
         """Directions (..., 3) in the reference frame seen by framelet pixels ``(x, y)``."""
         v = self.camera.pixel_to_ray(x, y, filter_name, sampling_factor=self.sampling_factor)
-        return v @ self.pointing.rotation(self.times_s[frame]).T
+        return _rows_times(v, self.pointing.rotation(self.times_s[frame]).T)
 
     def _camera_vectors(self, d: np.ndarray, angle: np.ndarray | float) -> np.ndarray:
         """Camera-frame vectors of reference directions ``d`` at spin angle(s) ``angle``."""
-        return _rz(-np.asarray(angle), d) @ self.pointing.camera_to_spin
+        return _rows_times(_rz(-np.asarray(angle), d), self.pointing.camera_to_spin)
 
     def direction_to_pixel(
         self, d: np.ndarray, filter_name: str, frame: int | np.ndarray
@@ -241,12 +241,12 @@ class PerspectiveView:
         u = (np.arange(cols) - (cols - 1) / 2.0) / self.focal_px
         w = (np.arange(rows) - (rows - 1) / 2.0) / self.focal_px
         local = np.stack(np.broadcast_arrays(u[None, :], w[:, None], np.ones((rows, 1))), axis=-1)
-        d = local @ self.orientation
+        d = _rows_times(local, self.orientation)
         return d / np.linalg.norm(d, axis=-1, keepdims=True)
 
     def pixel_of(self, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(row, col) of directions ``d`` (..., 3); NaN behind the camera."""
-        local = np.asarray(d, dtype=np.float64) @ self.orientation.T
+        local = _rows_times(d, self.orientation.T)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(local[..., 2] > 0, local[..., 2], np.nan)
             rows, cols = self.shape
@@ -636,6 +636,15 @@ def render(
     return _from_planes(planes, cover, filters, view)
 
 
+def _common_of(rendered: Rendered) -> np.ndarray:
+    """:meth:`Rendered.common_coverage` without the defensive copy, for a caller that keeps
+    the result and lets ``rendered`` go."""
+    cached = rendered.__dict__.get("_common")
+    if cached is not None and cached.shape == rendered.coverage.shape[:2]:
+        return cached
+    return rendered.common_coverage()
+
+
 def _from_planes(
     planes: np.ndarray, cover: np.ndarray, filters: tuple[str, ...], view: View
 ) -> Rendered:
@@ -772,12 +781,9 @@ def _render_panorama(
     y = np.nan_to_num(y, nan=-1e9)
     if every == 2:
         x, y = _upsample2(x, (r_hi - r_lo, cols_out)), _upsample2(y, (r_hi - r_lo, cols_out))
-    w = _feather(x, y, rows, trim, ramp_y, ramp_x, geom.sampling_factor)
-    keep = np.nonzero(w.reshape(-1))[0]
+    # (box_rows, cols_out) float32 weights, 0 outside the framelet's usable area
+    wbox = _feather(x, y, rows, trim, ramp_y, ramp_x, geom.sampling_factor)
     box_rows = r_hi - r_lo
-    wbox = np.zeros(box_rows * cols_out, np.float32)
-    wbox[keep] = w.reshape(-1)[keep]
-    wbox = wbox.reshape(box_rows, cols_out)
     frames = np.nonzero(use)[0]
     cv2 = opencv()
     if cv2 is not None:
@@ -816,6 +822,7 @@ def _render_panorama(
                     a += v
                     w += wb
         return
+    keep = np.nonzero(wbox.reshape(-1))[0]
     lin, fx, fy = _bilinear_parts(x.reshape(-1)[keep], y.reshape(-1)[keep], rows, cols)
     wk = wbox.reshape(-1)[keep]
     w00, w01 = (1 - fx) * (1 - fy) * wk, fx * (1 - fy) * wk
