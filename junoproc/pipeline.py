@@ -341,14 +341,14 @@ def _offsets_while_rendering(stacks, geometry, view, channels, trim_rows):
     from concurrent.futures import ThreadPoolExecutor
 
     from .calibrate import fit_filter_offsets
-    from .render import _from_planes, _render_into
+    from .render import _footprints, _from_planes, _render_into, _shifted_maps
 
     planes = np.zeros((len(channels), *view.shape), np.float32)
     cover = np.zeros((len(channels), *view.shape), np.float32)
     others = [c for c in channels if c != "GREEN"]
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        green = pool.submit(
-            _render_into,
+
+    def green_then_footprints():
+        _render_into(
             stacks,
             geometry,
             view,
@@ -358,10 +358,23 @@ def _offsets_while_rendering(stacks, geometry, view, channels, trim_rows):
             [channels.index("GREEN")],
             trim_rows=trim_rows,
         )
+        # the other filters' footprints, before their offsets are known: an offset of the
+        # optical centre only shifts them
+        return _footprints(geometry, view, others)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        green = pool.submit(green_then_footprints)
         try:
             fitted, offsets = fit_filter_offsets(stacks, geometry)
         finally:
-            green.result()
+            early = green.result()
+    maps = {}
+    sf = geometry.sampling_factor
+    for f, m in (early or {}).items():
+        dx, dy = offsets.corrections.centre_offset_px.get(f, (0.0, 0.0))
+        shifted = _shifted_maps(m, dx / sf, dy / sf)  # un-summed pixels -> framelet pixels
+        if shifted is not None:
+            maps[f] = shifted
     _render_into(
         stacks,
         fitted,
@@ -371,6 +384,7 @@ def _offsets_while_rendering(stacks, geometry, view, channels, trim_rows):
         cover,
         [channels.index(c) for c in others],
         trim_rows=trim_rows,
+        maps=maps,
     )
     return fitted, offsets, _from_planes(planes, cover, tuple(channels), view)
 

@@ -674,11 +674,13 @@ def _render_into(
     feather_cols: float = 10.0,
     frames: Sequence[int] | None = None,
     progress: Progress = False,
+    maps: Mapping[str, tuple[int, np.ndarray, np.ndarray]] | None = None,
 ) -> None:
     """Render ``filters`` into ``planes[slots[i]]`` and ``cover[slots[i]]`` (see :func:`render`).
 
     Those planes must be zero: the weighted samples and the weights are summed into them
-    (no other full-size array is made), then divided.
+    (no other full-size array is made), then divided. ``maps``: footprints made already
+    (:func:`_footprints`), for the panorama path.
     """
     data = _as_stacks(stacks, filters)
     for f, d in data.items():
@@ -686,10 +688,7 @@ def _render_into(
             raise ValueError(
                 f"{f}: {d.shape[0]} framelets but the geometry has {geometry.n_frames} frames"
             )
-    fast = isinstance(view, EquirectangularView) and geometry.is_uniform() and geometry.n_frames > 1
-    if fast:
-        n = abs(geometry.angle_step) / view.step_rad
-        fast = abs(n - round(n)) < 1e-6
+    fast = _panorama_path(geometry, view)
     use = np.zeros(geometry.n_frames, dtype=bool)
     use[np.arange(geometry.n_frames) if frames is None else np.asarray(frames, dtype=np.int64)] = (
         True
@@ -699,7 +698,9 @@ def _render_into(
 
     def one(i: int) -> None:
         acc, wsum = planes[slots[i]], cover[slots[i]]
-        worker(data[filters[i]], geometry, view, filters[i], acc=acc, wsum=wsum, **opts)
+        f = filters[i]
+        extra = {"maps": maps.get(f)} if fast and maps else {}
+        worker(data[f], geometry, view, f, acc=acc, wsum=wsum, **opts, **extra)
         # acc is 0 wherever wsum is (every sample is weighted): 0 / 0 gives the NaN of no data
         with np.errstate(invalid="ignore", divide="ignore"):
             np.divide(acc, wsum, out=acc)
@@ -715,6 +716,26 @@ def _render_into(
     logger.debug(
         "rendered %s into %s (%s path)", filters, view.shape, "shift" if fast else "general"
     )
+
+
+def _panorama_path(geometry: StripGeometry, view: View) -> bool:
+    """Whether ``view`` renders by the shift-invariant path (:func:`_render_panorama`): an
+    equirectangular panorama whose rows per frame are a whole number, uniform frames."""
+    if not (isinstance(view, EquirectangularView) and geometry.is_uniform()):
+        return False
+    if geometry.n_frames < 2:
+        return False
+    n = abs(geometry.angle_step) / view.step_rad
+    return abs(n - round(n)) < 1e-6
+
+
+def _footprints(
+    geometry: StripGeometry, view: View, filters: Sequence[str]
+) -> dict[str, tuple[int, np.ndarray, np.ndarray]] | None:
+    """:func:`_panorama_maps` of ``filters``, or None when ``view`` takes the general path."""
+    if not _panorama_path(geometry, view):
+        return None
+    return {f: _panorama_maps(geometry, view, f) for f in filters}
 
 
 def _upsample2(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -739,27 +760,18 @@ def _accumulates_in_place(cv2: Any) -> bool:
     return bool(acc.sum() == 6.0 and acc[1:3, 2:5].all())
 
 
-def _render_panorama(
-    stack: np.ndarray,
-    geom: StripGeometry,
-    view: EquirectangularView,
-    f: str,
-    *,
-    acc: np.ndarray,
-    wsum: np.ndarray,
-    trim: float,
-    ramp_y: float,
-    ramp_x: float,
-    use: np.ndarray,
-) -> None:
-    """Shift-invariant path: one footprint per filter, shifted by whole rows per frame.
+def _panorama_maps(
+    geom: StripGeometry, view: EquirectangularView, f: str
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """The footprint of filter ``f``'s frame 0 in a panorama (see :func:`_render_panorama`).
 
-    Adds the weighted samples to ``acc`` and the weights to ``wsum`` (both ``view.shape``).
+    Returns the panorama row of the footprint box's first row, and the framelet coordinates
+    ``x``, ``y`` of the box's pixels, (box_rows, cols) float64, -1e9 where no ray reaches the
+    framelet. An optical-centre offset of ``f`` moves ``x`` and ``y`` by the same amount,
+    so maps made before the offsets are known serve once shifted by them
+    (:func:`_shifted_maps`).
     """
-    rows_out, cols_out = view.shape
-    n_frames, rows, cols = stack.shape
-    step = geom.angle_step
-    shift = round(step / view.step_rad)  # signed rows per frame
+    cols_out = view.shape[1]
     theta0 = geom.spin_angles[0]
     # footprint of frame 0: rows of the panorama its framelet can reach
     d = _edge_points(dataclasses.replace(geom, times_s=geom.times_s[:1]), (f,))
@@ -781,6 +793,49 @@ def _render_panorama(
     y = np.nan_to_num(y, nan=-1e9)
     if every == 2:
         x, y = _upsample2(x, (r_hi - r_lo, cols_out)), _upsample2(y, (r_hi - r_lo, cols_out))
+    return r_lo, x, y
+
+
+#: Largest optical-centre offset (framelet pixels) by which :func:`_shifted_maps` moves a
+#: footprint: its box has at least two rows to spare beyond the framelet's weighted rows.
+_MAX_MAP_SHIFT_PX = 1.0
+
+
+def _shifted_maps(
+    maps: tuple[int, np.ndarray, np.ndarray], dx: float, dy: float
+) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """Footprint maps of :func:`_panorama_maps` after the optical centre moved by (dx, dy)
+    framelet pixels; None when that is too far for the footprint box."""
+    if max(abs(dx), abs(dy)) > _MAX_MAP_SHIFT_PX:
+        return None
+    r_lo, x, y = maps
+    return r_lo, x + dx, y + dy
+
+
+def _render_panorama(
+    stack: np.ndarray,
+    geom: StripGeometry,
+    view: EquirectangularView,
+    f: str,
+    *,
+    acc: np.ndarray,
+    wsum: np.ndarray,
+    trim: float,
+    ramp_y: float,
+    ramp_x: float,
+    use: np.ndarray,
+    maps: tuple[int, np.ndarray, np.ndarray] | None = None,
+) -> None:
+    """Shift-invariant path: one footprint per filter, shifted by whole rows per frame.
+
+    Adds the weighted samples to ``acc`` and the weights to ``wsum`` (both ``view.shape``).
+    ``maps``: the footprint (:func:`_panorama_maps`), when made already.
+    """
+    rows_out, cols_out = view.shape
+    n_frames, rows, cols = stack.shape
+    shift = round(geom.angle_step / view.step_rad)  # signed rows per frame
+    r_lo, x, y = maps if maps is not None else _panorama_maps(geom, view, f)
+    r_hi = r_lo + x.shape[0]
     # (box_rows, cols_out) float32 weights, 0 outside the framelet's usable area
     wbox = _feather(x, y, rows, trim, ramp_y, ramp_x, geom.sampling_factor)
     box_rows = r_hi - r_lo

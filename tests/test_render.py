@@ -169,3 +169,41 @@ def test_channels_are_contiguous_planes_and_common_coverage_is_their_minimum(geo
     np.testing.assert_array_equal(common, out.coverage.min(axis=-1))
     common[:] = -1  # a copy: the rendered coverage is not touched
     assert out.common_coverage().min() >= 0.0
+
+
+@pytest.mark.parametrize("sampling", [1, 2])
+def test_footprints_made_before_the_offsets_serve_once_shifted(geometry, sampling):
+    """process() makes RED and BLUE's panorama maps while their offsets are being fitted:
+    an optical-centre offset only shifts them, so the shifted maps are the maps."""
+    from junoproc.calibrate import CameraCorrections, corrected_camera
+    from junoproc.render import _MAX_MAP_SHIFT_PX, _footprints, _render_into, _shifted_maps
+
+    base = dataclasses.replace(geometry, sampling_factor=sampling)
+    view = panorama_view(base)
+    offset = (0.6, -0.7)  # un-summed pixels, as the offsets fit reports them
+    fitted = dataclasses.replace(
+        base,
+        camera=corrected_camera(base.camera, CameraCorrections(centre_offset_px={"RED": offset})),
+    )
+    ((r_lo, x, y),) = _footprints(base, view, ["RED"]).values()
+    r_new, x_new, y_new = _footprints(fitted, view, ["RED"])["RED"]
+    shifted = _shifted_maps((r_lo, x, y), offset[0] / sampling, offset[1] / sampling)
+    assert r_new == shifted[0] and x_new.shape == shifted[1].shape
+    inside = np.abs(x_new) < 1e6  # rays that reach the image plane
+    np.testing.assert_allclose(shifted[1][inside], x_new[inside], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(shifted[2][inside], y_new[inside], rtol=0, atol=1e-9)
+    assert _shifted_maps((r_lo, x, y), 1.5 * _MAX_MAP_SHIFT_PX, 0.0) is None
+    # rendering with the shifted maps is rendering with the offsets
+    red = textured_stacks(geometry)["RED"]
+    stacks = {"RED": red if sampling == 1 else red[:, ::2, ::2]}
+    out = {}
+    for key, maps in (("shifted", {"RED": shifted}), ("direct", None)):
+        plane, cover = (
+            np.zeros((1, *view.shape), np.float32),
+            np.zeros((1, *view.shape), np.float32),
+        )
+        _render_into(stacks, fitted, view, ["RED"], plane, cover, [0], maps=maps)
+        out[key] = plane[0]
+    assert np.isfinite(out["direct"]).mean() > 0.3
+    np.testing.assert_array_equal(np.isnan(out["shifted"]), np.isnan(out["direct"]))
+    np.testing.assert_allclose(out["shifted"], out["direct"], rtol=1e-4, atol=0.05)
