@@ -306,10 +306,11 @@ def _frame_pair_map(
     pointing = geom.pointing
     if twist is not None:
         pointing = dataclasses.replace(pointing, axis_tilt_rad=(twist, pointing.axis_tilt_rad[1]))
-    if rays is None:
-        v = geom.camera.pixel_to_ray(x, y, f, sampling_factor=geom.sampling_factor)
-    else:
-        v = rays
+    v = (
+        rays
+        if rays is not None
+        else geom.camera.pixel_to_ray(x, y, f, sampling_factor=geom.sampling_factor)
+    )
     c = pointing.camera_to_spin
     cs, sn = math.cos(-step), math.sin(-step)
     # to the spin frame, turned by -step about the spin axis, back: one matrix for rows

@@ -282,13 +282,8 @@ class Rendered:
 
     def common_coverage(self) -> np.ndarray:
         """(rows, cols) float32: the coverage every channel has (the minimum over channels)."""
-        cached = self.__dict__.get("_common")
-        if cached is not None and cached.shape == self.coverage.shape[:2]:
-            return cached.copy()
-        out = self.coverage[..., 0].copy()
-        for c in range(1, self.coverage.shape[-1]):
-            np.minimum(out, self.coverage[..., c], out=out)
-        return out
+        out = _common_of(self)
+        return out.copy() if out is self.__dict__.get("_common") else out
 
 
 def locate(
@@ -637,12 +632,15 @@ def render(
 
 
 def _common_of(rendered: Rendered) -> np.ndarray:
-    """:meth:`Rendered.common_coverage` without the defensive copy, for a caller that keeps
-    the result and lets ``rendered`` go."""
+    """:meth:`Rendered.common_coverage` without the defensive copy of the cached array, for
+    a caller that keeps the result and lets ``rendered`` go."""
     cached = rendered.__dict__.get("_common")
     if cached is not None and cached.shape == rendered.coverage.shape[:2]:
         return cached
-    return rendered.common_coverage()
+    out = rendered.coverage[..., 0].copy()
+    for c in range(1, rendered.coverage.shape[-1]):
+        np.minimum(out, rendered.coverage[..., c], out=out)
+    return out
 
 
 def _from_planes(
