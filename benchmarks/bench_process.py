@@ -54,14 +54,13 @@ def largest_rgb_product() -> Path:
 
 
 def to_rgba(image: np.ndarray, coverage: np.ndarray) -> np.ndarray:
-    """Stretch to 8 bits and append the coverage as alpha, as ``junoproc process`` does."""
-    from junoproc.pipeline import _with_alpha
-    from junoproc.stretch import stretch
+    """Stretch to 8 bits and append the coverage as alpha, as ``junoproc process`` does
+    (the picture its PNG writer gets from :func:`junoproc.pipeline.save`)."""
+    from junoproc.pipeline import _picture
 
-    rgb = stretch(
-        image, method="asinh", percentile=(0.5, 99.8), mask=coverage > 0, out_dtype=np.uint8
+    return _picture(
+        image, coverage, alpha=True, out_dtype=np.uint8, method="asinh", percentile=(0.5, 99.8)
     )
-    return _with_alpha(rgb, coverage)
 
 
 def pipeline(folder: Path) -> np.ndarray:

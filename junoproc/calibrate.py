@@ -65,12 +65,14 @@ __all__ = [
     "CameraCorrections",
     "FilterFit",
     "SpinFit",
+    "SpinOverlaps",
     "apply_corrections",
     "corrected_camera",
     "fit_filter_offsets",
     "fit_filter_terms",
     "fit_spin_rate",
     "geometry_for",
+    "spin_overlaps",
 ]
 
 logger = logging.getLogger(__name__)
@@ -561,6 +563,138 @@ def _pair_level(
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class SpinOverlaps:
+    """Where consecutive framelets of each filter overlap: the part of
+    :func:`fit_spin_rate` that needs no pixels. Made by :func:`spin_overlaps`.
+
+    Attributes
+    ----------
+    geometry : StripGeometry
+        The geometry it was made for.
+    filters : tuple of str
+        The filters, in order.
+    options : tuple
+        ``(max_pairs, trim_rows, column_step, scaled)``: the options it was made with
+        (``scaled`` lists the filters whose magnification is fitted).
+    pairs : (n_pairs,) int ndarray
+        First frames ``k`` of the frame pairs ``(k, k + 1)`` used.
+    pixels : mapping of str -> (x, y, maps)
+        Per filter, the overlap pixels (x, y) of frames ``k`` (float64, (m,)) and where
+        they land in frames ``k + 1`` with the derivatives of that with respect to the
+        fitted parameters.
+    """
+
+    geometry: StripGeometry
+    filters: tuple[str, ...]
+    options: tuple[Any, ...]
+    pairs: np.ndarray
+    pixels: Mapping[str, tuple[np.ndarray, np.ndarray, tuple[Any, ...]]]
+
+
+def _overlap_key(
+    geometry: StripGeometry,
+    filters: Sequence[str] | None,
+    max_pairs: int | None,
+    trim_rows: int,
+    column_step: int,
+    fit_scale: bool,
+    reference: str,
+) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """The filters and the ``options`` of :class:`SpinOverlaps` made with these arguments."""
+    chosen = tuple(geometry.filters if filters is None else filters)
+    unknown = [f for f in chosen if f not in geometry.filters]
+    if unknown:
+        raise ValueError(f"filters {unknown} are not among the geometry's {geometry.filters}")
+    ref = reference if reference in chosen else None
+    scaled = tuple(f for f in chosen if f != ref) if (fit_scale and ref is not None) else ()
+    return chosen, (max_pairs, trim_rows, column_step, scaled)
+
+
+def spin_overlaps(
+    geometry: StripGeometry,
+    *,
+    filters: Sequence[str] | None = None,
+    max_pairs: int | None = 12,
+    trim_rows: int = 2,
+    column_step: int = 2,
+    fit_scale: bool = False,
+    reference: str = "GREEN",
+) -> SpinOverlaps:
+    """The overlaps of consecutive framelets that :func:`fit_spin_rate` registers.
+
+    They depend on the geometry alone (camera model and starting spin), not on the
+    pixels, so they can be made before the pixels are decoded:
+    :func:`junoproc.process` makes them while the raw PNG is decoded and passes them to
+    :func:`fit_spin_rate` as ``overlaps``.
+
+    Parameters
+    ----------
+    geometry : StripGeometry
+        The starting geometry of the fit.
+    filters : sequence of str, optional
+        Filters to fit on (default: all of ``geometry.filters``), in the order of the
+        stacks :func:`fit_spin_rate` will be given.
+    max_pairs, trim_rows, column_step, fit_scale, reference
+        As for :func:`fit_spin_rate`.
+
+    Returns
+    -------
+    SpinOverlaps
+
+    Examples
+    --------
+    >>> from junoproc.data import load_sample
+    >>> raw = load_sample("io-pj57")
+    >>> geometry = geometry_for(raw.metadata)
+    >>> overlaps = spin_overlaps(geometry)
+    >>> overlaps.filters, overlaps.pairs.size <= 12
+    (('BLUE', 'GREEN', 'RED'), True)
+    """
+    chosen, options = _overlap_key(
+        geometry, filters, max_pairs, trim_rows, column_step, fit_scale, reference
+    )
+    scaled = options[3]
+    pairs = _spread(max(geometry.n_frames - 1, 0), max_pairs)
+    if geometry.n_frames < 2 or not chosen:
+        return SpinOverlaps(geometry, chosen, options, pairs, {})
+    dt = float(np.mean(np.diff(geometry.times_s)))
+    step = geometry.pointing.sense * geometry.pointing.rate_rad_s * dt
+    twist = geometry.pointing.axis_tilt_rad[0]
+    rows = geometry.rows
+    xs = (
+        np.arange(PHOTOACTIVE_COLUMNS.start + 8, PHOTOACTIVE_COLUMNS.stop - 8, column_step)
+        / geometry.sampling_factor
+    )
+    lo, hi = trim_rows + 1, rows - 2 - trim_rows
+
+    def overlap(f: str):
+        """Overlap pixels of frames k (rows whose image in frame k + 1 lands inside it at the
+        start step) and the pair maps there."""
+        # the rows that can overlap, from every 16th column (the pair map changes by well
+        # under a row between them), then every column of those rows
+        yy, xx = np.meshgrid(
+            np.arange(trim_rows, rows - trim_rows, dtype=np.float64), xs[::16], indexing="ij"
+        )
+        _, y2 = _frame_pair_map(geometry, f, xx.ravel(), yy.ravel(), step)
+        near = np.unique(yy.ravel()[(y2 >= lo - 3) & (y2 <= hi + 3)])
+        yy, xx = np.meshgrid(near, xs, indexing="ij")
+        rays = geometry.camera.pixel_to_ray(
+            xx.ravel(), yy.ravel(), f, sampling_factor=geometry.sampling_factor
+        )
+        x2, y2 = _frame_pair_map(geometry, f, xx.ravel(), yy.ravel(), step, rays=rays)
+        inside = (y2 >= lo) & (y2 <= hi) & (x2 >= xs[0]) & (x2 <= xs[-1])
+        x, y = xx.ravel()[inside], yy.ravel()[inside]
+        base = (x2[inside], y2[inside])
+        return x, y, _pair_maps(geometry, f, x, y, step, twist, scaled, base, rays[inside])
+
+    # filters are independent; numpy releases the GIL in its array loops
+    workers = max(1, min(len(chosen), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pixels = dict(zip(chosen, pool.map(overlap, chosen), strict=True))
+    return SpinOverlaps(geometry, chosen, options, pairs, pixels)
+
+
 def fit_spin_rate(
     stacks: Mapping[str, FilterStack | np.ndarray],
     geometry: StripGeometry,
@@ -577,6 +711,7 @@ def fit_spin_rate(
     fit_gain: bool = True,
     fit_scale: bool = False,
     reference: str = "GREEN",
+    overlaps: SpinOverlaps | None = None,
 ) -> tuple[StripGeometry, SpinFit]:
     """Fit the spin rate so that consecutive framelets of each filter agree where they overlap.
 
@@ -634,6 +769,9 @@ def fit_spin_rate(
         by default.
     reference : str
         Filter whose magnification is held fixed when ``fit_scale`` is set.
+    overlaps : SpinOverlaps, optional
+        :func:`spin_overlaps` of ``geometry``, the stacks' filters and these options,
+        when made already (they need no pixels).
 
     Returns
     -------
@@ -663,45 +801,33 @@ def fit_spin_rate(
         )
         return geometry, fail
     dt = float(np.mean(np.diff(geometry.times_s)))
-    # pairs (k, k + 1) used: evenly spread, at most max_pairs of them
-    pairs = _spread(geometry.n_frames - 1, max_pairs)
     sense = geometry.pointing.sense
     step = sense * start * dt
-    rows = geometry.rows
-    xs = (
-        np.arange(PHOTOACTIVE_COLUMNS.start + 8, PHOTOACTIVE_COLUMNS.stop - 8, column_step)
-        / geometry.sampling_factor
-    )
     originals = {
         f: np.asarray(s.data if isinstance(s, FilterStack) else s, dtype=np.float32)
         for f, s in stacks.items()
         if f in geometry.filters
     }
-    lo, hi = trim_rows + 1, rows - 2 - trim_rows
     twist = geometry.pointing.axis_tilt_rad[0]
-    ref = reference if reference in originals else None
-    scaled = [f for f in originals if f != ref] if (fit_scale and ref is not None) else []
-
-    def overlap(f: str):
-        """Overlap pixels of frames k (rows whose image in frame k + 1 lands inside it at the
-        start step) and the pair maps there."""
-        # the rows that can overlap, from every 16th column (the pair map changes by well
-        # under a row between them), then every column of those rows
-        yy, xx = np.meshgrid(
-            np.arange(trim_rows, rows - trim_rows, dtype=np.float64), xs[::16], indexing="ij"
+    options = {
+        "filters": tuple(originals),
+        "max_pairs": max_pairs,
+        "trim_rows": trim_rows,
+        "column_step": column_step,
+        "fit_scale": fit_scale,
+        "reference": reference,
+    }
+    if overlaps is None:
+        overlaps = spin_overlaps(geometry, **options)
+    elif overlaps.geometry is not geometry or (overlaps.filters, overlaps.options) != (
+        _overlap_key(geometry, *options.values())
+    ):
+        raise ValueError(
+            "overlaps were made for another geometry, other filters or other options "
+            "than this fit's; make them with spin_overlaps(geometry, ...) and the same options"
         )
-        _, y2 = _frame_pair_map(geometry, f, xx.ravel(), yy.ravel(), step)
-        near = np.unique(yy.ravel()[(y2 >= lo - 3) & (y2 <= hi + 3)])
-        yy, xx = np.meshgrid(near, xs, indexing="ij")
-        rays = geometry.camera.pixel_to_ray(
-            xx.ravel(), yy.ravel(), f, sampling_factor=geometry.sampling_factor
-        )
-        x2, y2 = _frame_pair_map(geometry, f, xx.ravel(), yy.ravel(), step, rays=rays)
-        inside = (y2 >= lo) & (y2 <= hi) & (x2 >= xs[0]) & (x2 <= xs[-1])
-        x, y = xx.ravel()[inside], yy.ravel()[inside]
-        base = (x2[inside], y2[inside])
-        return x, y, _pair_maps(geometry, f, x, y, step, twist, scaled, base, rays[inside])
-
+    pairs = overlaps.pairs
+    scaled = list(overlaps.options[3])
     n_par = 2 + len(scaled)
     log_scale = np.zeros(len(scaled))
     n_used, shifts, it = 0, [], 0
@@ -715,9 +841,8 @@ def fit_spin_rate(
     # filters are independent within an iteration; numpy releases the GIL in its array loops
     workers = max(1, min(len(originals), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        prepared = dict(zip(originals, pool.map(overlap, originals), strict=True))
-        setup = {f: (x, y) for f, (x, y, _) in prepared.items()}
-        maps = {f: m for f, (_, _, m) in prepared.items()}
+        setup = {f: (x, y) for f, (x, y, _) in overlaps.pixels.items()}
+        maps = {f: m for f, (_, _, m) in overlaps.pixels.items()}
         schedule = list(smoothing) or [0.0]
         fractions = list(pixel_fraction)
         fractions += fractions[-1:] * (len(schedule) - len(fractions))

@@ -122,7 +122,13 @@ def decompand_table(mode: str = "SQROOT", *, bin_centres: bool = False) -> np.nd
     return table.astype(np.float32)
 
 
-def decompand(raw: np.ndarray, *, mode: str = "SQROOT", bin_centres: bool = False) -> np.ndarray:
+def decompand(
+    raw: np.ndarray,
+    *,
+    mode: str = "SQROOT",
+    bin_centres: bool = False,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Convert companded 8-bit codes to linear DN.
 
     Parameters
@@ -134,6 +140,9 @@ def decompand(raw: np.ndarray, *, mode: str = "SQROOT", bin_centres: bool = Fals
     bin_centres : bool
         Return bin centres instead of the tabulated (upper-edge) values; see
         :func:`decompand_table`.
+    out : float32 ndarray, optional
+        Contiguous array of ``raw``'s shape to write the result into (memory made
+        ready beforehand, say); it is returned.
 
     Returns
     -------
@@ -143,7 +152,8 @@ def decompand(raw: np.ndarray, *, mode: str = "SQROOT", bin_centres: bool = Fals
     Raises
     ------
     ValueError
-        ``raw`` is not an integer array of codes 0..255, or ``mode`` is unknown.
+        ``raw`` is not an integer array of codes 0..255, ``mode`` is unknown, or
+        ``out`` has another shape or dtype.
 
     See Also
     --------
@@ -165,7 +175,9 @@ def decompand(raw: np.ndarray, *, mode: str = "SQROOT", bin_centres: bool = Fals
                 "(16-bit RDR data are linear already)"
             )
     table = decompand_table(mode, bin_centres=bin_centres)
-    return lookup(arr, table)
+    if out is not None and (out.shape != arr.shape or out.dtype != np.float32):
+        raise ValueError(f"out must be float32 of shape {arr.shape}, got {out.dtype} {out.shape}")
+    return lookup(arr, table, out)
 
 
 def compand(linear: np.ndarray, *, mode: str = "SQROOT") -> np.ndarray:

@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import io
 import json
@@ -38,7 +39,7 @@ import struct
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Union
 
@@ -69,6 +70,24 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Called with a product's metadata once the loaders know it, before the pixels are decoded
+#: (see :func:`_metadata_known`): :func:`junoproc.process` starts work that needs no pixels.
+_ON_METADATA: contextvars.ContextVar[Callable[[Metadata], None] | None] = contextvars.ContextVar(
+    "junoproc_on_metadata", default=None
+)
+
+
+def _metadata_known(meta: Metadata) -> None:
+    """Tell the caller that set :data:`_ON_METADATA` the metadata; never fails a load."""
+    hook = _ON_METADATA.get()
+    if hook is None:
+        return
+    try:
+        hook(meta)
+    except Exception:  # an optimisation only: the load goes on
+        logger.debug("metadata hook failed", exc_info=True)
+
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -543,6 +562,7 @@ def load_png(
         _check_png_header(handle.read(33), str(png), max_pixels)
     pid = _product_id_in(png.name)
     meta = _resolve_metadata(metadata, pid, png.parent, "DataSet", str(png))
+    _metadata_known(meta)
     data = read_png(png, max_pixels=max_pixels)
     return _make_raw(data, meta, str(png))
 
@@ -814,6 +834,7 @@ def load_zip(
     finally:
         for z in opened:
             z.zf.close()
+    _metadata_known(meta)
     data = read_png(blob, name=source, max_pixels=max_pixels)
     return _make_raw(data, meta, source)
 
@@ -1044,6 +1065,7 @@ def load_pds(path: PathLike) -> RawImage:
             f"{data_file}: truncated: expected {needed:,} bytes, found {size:,} "
             f"({lines} lines x {line_bytes} bytes from byte {offset})"
         )
+    _metadata_known(meta)
     with open(data_file, "rb") as fh:
         fh.seek(offset)
         blob = fh.read(lines * line_bytes)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -220,9 +221,18 @@ def process(
     ):
         if value not in choices:
             raise ValueError(f"{name}={value!r} is not one of {', '.join(choices)}")
-    raw = source if isinstance(source, RawImage) else load(source)
+    early = None
+    if isinstance(source, RawImage):
+        raw = source
+    else:
+        if stitch == "spin" and calibrate != "none" and (os.cpu_count() or 1) > 1:
+            early = _Early(camera=camera, corrections=corrections, view=view, scale=scale)
+        raw = _load_telling(source, early)
     meta = raw.metadata
-    stacks, channels, history = _prepare(raw, bin_centres=bin_centres)
+    ready = early.result(meta) if early is not None else None
+    stacks, channels, history = _prepare(
+        raw, bin_centres=bin_centres, out=ready.strip if ready is not None else None
+    )
     if stitch == "quicklook":
         image = quicklook_composite(stacks, channels=channels, trim_rows=trim_rows)
         coverage = np.ones(image.shape[:2], dtype=np.float32)
@@ -241,14 +251,111 @@ def process(
         camera=camera,
         corrections=corrections,
         progress=progress,
+        early=ready,
     )
 
 
-def _prepare(raw: RawImage, *, bin_centres: bool = False):
-    """Decompand and separate a product: (stacks, output channels, history so far)."""
+def _load_telling(source: Any, hook: Any) -> RawImage:
+    """:func:`junoproc.io.load`, calling ``hook(metadata)`` (if not None) once the metadata is
+    known and before the pixels are decoded."""
+    from . import io as _io
+
+    token = _io._ON_METADATA.set(hook)
+    try:
+        return load(source)
+    finally:
+        _io._ON_METADATA.reset(token)
+
+
+#: Spare rows (fraction) of the panorama memory made before the spin is fitted: the fit
+#: changes the rate, and so the panorama's rows, by under 1 % on real products.
+_EARLY_ROWS_MARGIN = 0.04
+
+
+@dataclasses.dataclass(frozen=True)
+class _Ready:
+    """What :class:`_Early` made: the starting geometry, the spin fit's overlaps (or None),
+    memory for the linear strip (or None) and zeroed memory for the panorama's planes and
+    coverage (flat float32, or None), all of it touched already."""
+
+    geometry: Any
+    overlaps: Any
+    strip: np.ndarray | None
+    memory: np.ndarray | None
+
+
+def _touched(a: np.ndarray) -> np.ndarray:
+    """``a``, one element per memory page written with its own value: the operating system
+    has mapped (and zeroed) every page once this returns."""
+    flat = a.reshape(-1)
+    step = max(1, 4096 // a.itemsize)
+    flat[::step] = flat[::step]
+    return a
+
+
+class _Early:
+    """Work on another core while the loader decodes the pixels (Pillow releases the GIL
+    meanwhile), from the metadata alone: the starting geometry, the spin fit's overlaps
+    (:func:`~junoproc.calibrate.spin_overlaps`), and the large arrays' memory, whose first
+    touch (the operating system zeroing each page) would otherwise cost the stages time.
+    """
+
+    def __init__(self, *, camera: Any, corrections: Any, view: str, scale: float) -> None:
+        self._options = {"camera": camera, "corrections": corrections}
+        self._view, self._scale = view, scale
+        self._meta: Metadata | None = None
+        self._future: Any = None
+
+    def __call__(self, meta: Metadata) -> None:
+        if self._future is not None:
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._meta = meta
+        pool = ThreadPoolExecutor(max_workers=1)
+        self._future = pool.submit(self._make, meta)
+        pool.shutdown(wait=False)
+
+    def _make(self, meta: Metadata) -> _Ready:
+        from .calibrate import geometry_for, spin_overlaps
+        from .metadata import LINE_SAMPLES
+        from .render import panorama_view
+
+        geometry = geometry_for(meta, **self._options)
+        if geometry.n_frames < 2:
+            return _Ready(geometry, None, None, None)
+        filters = [f for f in meta.filters if f in geometry.filters]
+        overlaps = spin_overlaps(geometry, filters=filters)
+        strip = _touched(np.empty((meta.lines, LINE_SAMPLES), np.float32))
+        memory = None
+        channels = [c for c in _RGB if c in filters]
+        if self._view == "panorama" and len(channels) > 1 and "GREEN" in channels:
+            rows, cols = panorama_view(geometry, scale=self._scale).shape
+            rows = math.ceil(rows * (1 + _EARLY_ROWS_MARGIN)) + 2
+            memory = _touched(np.zeros(2 * len(channels) * rows * cols, np.float32))
+        return _Ready(geometry, overlaps, strip, memory)
+
+    def result(self, meta: Metadata) -> _Ready | None:
+        """What was made for ``meta``; None if nothing was (then it is made in turn, with
+        the errors that brings)."""
+        if self._future is None or self._meta is not meta:
+            return None
+        try:
+            return self._future.result()
+        except Exception:
+            logger.debug("early work failed; done again in turn", exc_info=True)
+            return None
+
+
+def _prepare(raw: RawImage, *, bin_centres: bool = False, out: np.ndarray | None = None):
+    """Decompand and separate a product: (stacks, output channels, history so far).
+    ``out``: memory for the linear strip, used if it fits."""
     meta = raw.metadata
     history: list[tuple[str, Mapping[str, Any]]] = [("load", {"source": raw.source})]
-    linear = decompand_raw(raw, bin_centres=bin_centres)
+    if out is not None and raw.data.dtype == np.uint8 and out.shape == raw.data.shape:
+        linear = decompand(raw.data, mode=meta.companding, bin_centres=bin_centres, out=out)
+    else:
+        linear = decompand_raw(raw, bin_centres=bin_centres)
     history.append(("decompand", {"mode": meta.companding, "bin_centres": bin_centres}))
     stacks = separate_filters(linear, meta)
     history.append(("separate_filters", {"filters": list(meta.filters)}))
@@ -269,16 +376,26 @@ def _process_spin(
     camera,
     corrections,
     progress,
+    early=None,
 ) -> Processed:
     from .calibrate import fit_filter_offsets, fit_filter_terms, fit_spin_rate, geometry_for
     from .render import _common_of, panorama_view, perspective_view, render
 
     report: dict[str, Any] = {"stitch": "spin"}
-    geometry = geometry_for(meta, camera=camera, corrections=corrections)
+    if early is not None:
+        geometry, overlaps = early.geometry, early.overlaps
+    else:
+        geometry, overlaps = geometry_for(meta, camera=camera, corrections=corrections), None
+    if overlaps is not None and overlaps.filters != tuple(
+        f for f in stacks if f in geometry.filters
+    ):
+        overlaps = None
     rendered = out_view = None
     if calibrate != "none":
         # a single band constrains the twist poorly: keep the camera's (shipped) value
-        geometry, spin = fit_spin_rate(stacks, geometry, fit_twist=len(channels) > 1)
+        geometry, spin = fit_spin_rate(
+            stacks, geometry, fit_twist=len(channels) > 1, overlaps=overlaps
+        )
         report["spin_fit"] = spin.summary()
         if calibrate == "offsets" and len(channels) > 1 and "GREEN" in channels:
             if view == "panorama":
@@ -286,7 +403,12 @@ def _process_spin(
                 out_view = panorama_view(geometry, scale=scale)
             if out_view is not None and not progress and (os.cpu_count() or 1) > 1:
                 geometry, offsets, rendered = _offsets_while_rendering(
-                    stacks, geometry, out_view, channels, trim_rows
+                    stacks,
+                    geometry,
+                    out_view,
+                    channels,
+                    trim_rows,
+                    memory=early.memory if early is not None else None,
                 )
             else:
                 geometry, offsets = fit_filter_offsets(stacks, geometry)
@@ -331,20 +453,26 @@ def _process_spin(
     return Processed(image, coverage, channels, meta, tuple(history), report, out_view, geometry)
 
 
-def _offsets_while_rendering(stacks, geometry, view, channels, trim_rows):
+def _offsets_while_rendering(stacks, geometry, view, channels, trim_rows, *, memory=None):
     """:func:`~junoproc.calibrate.fit_filter_offsets` with GREEN rendered meanwhile.
 
     GREEN is the reference of the offsets, so its geometry is final once the spin is
     fitted: it renders on one core while the offsets are fitted on the other, then the
     other filters render with their offsets. Returns (geometry, offsets fit, rendered).
+    ``memory``: zeroed flat float32 memory for the planes and coverage, used if large
+    enough.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     from .calibrate import fit_filter_offsets
     from .render import _footprints, _from_planes, _render_into, _shifted_maps
 
-    planes = np.zeros((len(channels), *view.shape), np.float32)
-    cover = np.zeros((len(channels), *view.shape), np.float32)
+    shape = (len(channels), *view.shape)
+    n = math.prod(shape)
+    if memory is not None and memory.size >= 2 * n:
+        planes, cover = memory[:n].reshape(shape), memory[n : 2 * n].reshape(shape)
+    else:
+        planes, cover = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
     others = [c for c in channels if c != "GREEN"]
 
     def green_then_footprints():
@@ -608,7 +736,6 @@ def save(
     >>> read_png(out).shape[-1]  # RGB + coverage as alpha
     4
     """
-    from .stretch import stretch
     from .writers import write_image
 
     path = Path(path)
@@ -621,7 +748,6 @@ def save(
         if data.ndim == 3:
             data = np.moveaxis(data, -1, 0)
         return _write(write_image, path, data, result, history, overwrite=overwrite)
-    valid = result.coverage > 0
     out_dtype = np.uint8 if bit_depth == 8 else np.uint16
     params = {
         "method": method,
@@ -631,28 +757,58 @@ def save(
         "gamma": gamma,
         "bit_depth": bit_depth,
     }
-    picture = stretch(
+    picture = _picture(
         result.image,
+        result.coverage,
+        alpha=alpha,
+        out_dtype=out_dtype,
         method=method,
         percentile=percentile,
         preset=preset,
         weights=weights,
         gamma=gamma,
-        mask=valid,
-        out_dtype=out_dtype,
     )
     history.append(("stretch", params))
-    if alpha:
-        picture = _with_alpha(picture, result.coverage)
     return _write(write_image, path, picture, result, history, overwrite=overwrite)
 
 
-def _with_alpha(picture: np.ndarray, coverage: np.ndarray) -> np.ndarray:
-    """An integer picture (grey or RGB) as RGBA, the coverage as alpha in its full range."""
-    top = np.iinfo(picture.dtype).max
+def _picture(
+    image: np.ndarray, coverage: np.ndarray, *, alpha: bool, out_dtype: Any, **options: Any
+) -> np.ndarray:
+    """``stretch(image, mask=coverage > 0, out_dtype=out_dtype, **options)``, as RGBA with
+    the coverage as alpha if ``alpha`` (the alpha channel is made on another core while
+    the picture is stretched)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .stretch import stretch
+
+    valid = coverage > 0
+    if not alpha:
+        return stretch(image, mask=valid, out_dtype=out_dtype, **options)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(_alpha_of, coverage, np.dtype(out_dtype))
+        picture = stretch(image, mask=valid, out_dtype=out_dtype, **options)
+        return _with_alpha(picture, coverage, alpha=pending.result())
+
+
+def _with_alpha(
+    picture: np.ndarray, coverage: np.ndarray, *, alpha: np.ndarray | None = None
+) -> np.ndarray:
+    """An integer picture (grey or RGB) as RGBA, the coverage as alpha in its full range
+    (``alpha``: :func:`_alpha_of` the coverage, when made already)."""
+    if alpha is None:
+        alpha = _alpha_of(coverage, picture.dtype)
+    if picture.ndim == 2:
+        picture = np.repeat(picture[..., None], 3, axis=-1)
+    return append_alpha(picture, alpha)
+
+
+def _alpha_of(coverage: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The coverage as an alpha channel of integer ``dtype`` in its full range."""
+    top = np.iinfo(dtype).max
     # clip(coverage, 0, 1) * top rounded half up (in float64: exact for 16 bits too), row
     # block by row block: in the CPU cache
-    alpha = np.empty(coverage.shape, picture.dtype)
+    alpha = np.empty(coverage.shape, dtype)
     step = max(1, (1 << 16) // max(1, coverage[:1].size))
     buf = np.empty((min(step, len(coverage)), *coverage.shape[1:]), np.float64)
     for r0 in range(0, len(coverage), step):
@@ -661,9 +817,7 @@ def _with_alpha(picture: np.ndarray, coverage: np.ndarray) -> np.ndarray:
         b *= top
         b += 0.5
         alpha[r0 : r0 + step] = b
-    if picture.ndim == 2:
-        picture = np.repeat(picture[..., None], 3, axis=-1)
-    return append_alpha(picture, alpha)
+    return alpha
 
 
 def _write(

@@ -353,12 +353,20 @@ def _lut_into(
         np.subtract(src, dtype(lo), out=x)
         x *= scale
         x += 0.5
-        np.clip(x, 0.0, _LUT_SIZE - 1, out=x)
+        np.clip(x, 0.0, _LUT_SIZE - 1, out=x)  # NaN stays NaN
         np.isfinite(src, out=ok)
-        if not ok.all():
-            x[~ok] = 0.0
-        k[...] = x  # truncation: x >= 0, so the floor of x + 0.5, i.e. the nearest entry
+        if ok.all():
+            k[...] = x  # truncation: x >= 0, so the floor of x + 0.5, i.e. the nearest entry
+            np.take(table, k, out=out[r0 : r0 + block], mode="clip")
+            continue
+        with np.errstate(invalid="ignore"):  # NaN's index is arbitrary: replaced below
+            k[...] = x
         np.take(table, k, out=out[r0 : r0 + block], mode="clip")
+        # non-finite: table[0]; multiplying by the mask is far cheaper than a masked copy
+        if table[0] == 0:
+            out[r0 : r0 + block] *= ok
+        else:
+            np.copyto(out[r0 : r0 + block], table[0], where=~ok)
 
 
 def stretch(
@@ -498,7 +506,7 @@ def stretch(
             lo, hi = limits.vmin, limits.vmax
         else:
             # percentiles of evenly spaced samples: as good for display, far cheaper
-            step = 1 if exact else max(1, values.size // (2 * _INTERVAL_SAMPLES))
+            step = 1 if exact else max(1, -(-values.size // _INTERVAL_SAMPLES))
             chosen = _interval_sample(values, use, step, dtype)
             if chosen.size == 0:
                 raise ValueError(

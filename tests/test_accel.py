@@ -30,6 +30,26 @@ def test_lookup_matches_indexing(monkeypatch, shape):
     assert fast.shape == shape and fast.dtype == table.dtype
 
 
+@pytest.mark.parametrize("shape", [(7,), (5, 9), (3, 4, 6)])
+def test_lookup_writes_into_out(monkeypatch, shape):
+    codes = np.random.default_rng(3).integers(0, 256, shape, dtype=np.uint8)
+    table = decompand_table("SQROOT")
+
+    def into():
+        out = np.full(shape, -1.0, np.float32)
+        got = lookup(codes, table, out)
+        assert got is out
+        return out
+
+    fast, slow = _both(monkeypatch, into)
+    np.testing.assert_array_equal(fast, table[codes])
+    np.testing.assert_array_equal(slow, table[codes])
+    with pytest.raises(ValueError, match="contiguous float32 array of shape"):
+        lookup(codes, table, np.empty(shape, np.float64))
+    with pytest.raises(ValueError, match="contiguous float32"):
+        lookup(codes, table, np.empty((*shape, 2), np.float32)[..., 0])
+
+
 def test_lookup_of_a_short_table_refuses_codes_beyond_it():
     with pytest.raises(IndexError):
         lookup(np.array([[0, 3]], np.uint8), np.arange(3, dtype=np.float32))

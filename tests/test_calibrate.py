@@ -15,6 +15,7 @@ from junoproc.calibrate import (
     fit_filter_offsets,
     fit_spin_rate,
     geometry_for,
+    spin_overlaps,
 )
 from junoproc.data import load_sample, sample_truth
 from junoproc.framelets import separate_filters
@@ -68,6 +69,27 @@ def test_spin_rate_recovered_on_the_sample(sample, spun):
     fitted = spun.pointing.rate_rad_s
     assert abs(fitted - truth["spin_rate_rad_s"]) / truth["spin_rate_rad_s"] < 5e-4
     assert abs(spun.pointing.axis_tilt_rad[0] - truth["axis_tilt_rad"][0]) < 5e-4  # rad
+
+
+def test_overlaps_made_beforehand_give_the_same_fit(sample, spun):
+    """spin_overlaps needs no pixels; handed to fit_spin_rate it gives the same answer, and
+    overlaps made for another geometry or other options are refused."""
+    _, stacks, start = sample
+    overlaps = spin_overlaps(start, filters=list(stacks))
+    assert overlaps.filters == tuple(stacks) and overlaps.pixels.keys() == set(stacks)
+    fitted, fit = fit_spin_rate(stacks, start, overlaps=overlaps)
+    assert fit.status == "fitted"
+    assert fitted.pointing.rate_rad_s == spun.pointing.rate_rad_s
+    assert fitted.pointing.axis_tilt_rad == spun.pointing.axis_tilt_rad
+    other = dataclasses.replace(start, times_s=start.times_s + 0.0)
+    with pytest.raises(ValueError, match="another geometry"):
+        fit_spin_rate(stacks, other, overlaps=overlaps)
+    with pytest.raises(ValueError, match="other options"):
+        fit_spin_rate(stacks, start, overlaps=overlaps, max_pairs=4)
+    with pytest.raises(ValueError, match="other filters"):
+        fit_spin_rate({"GREEN": stacks["GREEN"]}, start, overlaps=overlaps)
+    with pytest.raises(ValueError, match="not among"):
+        spin_overlaps(start, filters=["METHANE"])
 
 
 def test_filter_offsets_recover_a_displaced_camera(spun, sample):

@@ -98,6 +98,17 @@ def test_shapes_and_input_untouched():
     np.testing.assert_array_equal(raw, before)
 
 
+def test_decompand_into_out():
+    codes = np.arange(256, dtype=np.uint8).reshape(2, 128)
+    out = np.zeros((2, 128), np.float32)
+    assert decompand(codes, out=out) is out
+    np.testing.assert_array_equal(out, decompand(codes))
+    with pytest.raises(ValueError, match="out must be float32 of shape"):
+        decompand(codes, out=np.zeros((128, 2), np.float32))
+    with pytest.raises(ValueError, match="out must be float32"):
+        decompand(codes, out=np.zeros((2, 128)))
+
+
 def test_integer_codes_of_other_dtypes_accepted():
     np.testing.assert_array_equal(decompand(np.array([24, 255], dtype=np.int64)), [25, 2879])
 

@@ -762,3 +762,33 @@ def test_synthetic_product_all_forms_agree(tmp_path):
     assert a.metadata == b.metadata == dataclasses.replace(c.metadata, source_format="json")
     assert find_products(tmp_path) == sorted([site, zipped, pds / "JNCE_2022186_43M00081_V01.LBL"])
     assert sha256_tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("layout", ["folder", "zipped", "pds"])
+def test_loaders_tell_the_metadata_before_decoding_the_pixels(tmp_path, monkeypatch, layout):
+    """``process`` starts pixel-free work from the metadata while the pixels are decoded:
+    every loader tells it first, and a failing listener does not fail the load."""
+    import junoproc.io as jio
+    from junoproc.io import _write_example_product
+
+    folder = _write_example_product(tmp_path, zipped=layout == "zipped", pds=layout == "pds")
+    told = []
+    decode = jio.read_png
+    monkeypatch.setattr(jio, "read_png", lambda *a, **k: told.append("pixels") or decode(*a, **k))
+    token = jio._ON_METADATA.set(told.append)
+    try:
+        raw = load(folder)
+    finally:
+        jio._ON_METADATA.reset(token)
+    assert told[0] is raw.metadata
+    assert told[1:] == ([] if layout == "pds" else ["pixels"])
+
+    def broken(meta):
+        raise RuntimeError("listener failed")
+
+    token = jio._ON_METADATA.set(broken)
+    try:
+        again = load(folder)
+    finally:
+        jio._ON_METADATA.reset(token)
+    np.testing.assert_array_equal(again.data, raw.data)

@@ -93,7 +93,7 @@ def test_rendering_green_during_the_offset_fit_changes_nothing(monkeypatch):
     overlap = pipeline._offsets_while_rendering
     monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(
-        pipeline, "_offsets_while_rendering", lambda *a: calls.append(1) or overlap(*a)
+        pipeline, "_offsets_while_rendering", lambda *a, **k: calls.append(1) or overlap(*a, **k)
     )
     raw = load_sample("io-pj57")
     nominal = CameraCorrections()
@@ -105,6 +105,31 @@ def test_rendering_green_during_the_offset_fit_changes_nothing(monkeypatch):
     assert overlapped.image.shape == sequential.image.shape
     np.testing.assert_array_equal(overlapped.image, sequential.image)
     np.testing.assert_array_equal(overlapped.coverage, sequential.coverage)
+
+
+def test_work_done_while_the_png_is_decoded_changes_nothing(monkeypatch):
+    """Loading from a path, ``process`` makes the geometry, the spin fit's overlaps and the
+    large arrays' memory on another core while the PNG is decoded: the same result as
+    processing the product loaded beforehand, and the memory is used."""
+    import junoproc.pipeline as pipeline
+    from junoproc.calibrate import CameraCorrections
+    from junoproc.data import load_sample, sample_path
+
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    made = []
+    make = pipeline._Early._make
+    monkeypatch.setattr(
+        pipeline._Early, "_make", lambda self, m: made.append(make(self, m)) or made[-1]
+    )
+    nominal = CameraCorrections()
+    early = process(sample_path("io-pj57"), quality=False, corrections=nominal)
+    assert len(made) == 1 and made[0].overlaps is not None
+    assert np.shares_memory(early.image, made[0].memory)
+    later = process(load_sample("io-pj57"), quality=False, corrections=nominal)
+    assert len(made) == 1  # nothing to overlap with a product loaded already
+    assert early.report == later.report
+    np.testing.assert_array_equal(early.image, later.image)
+    np.testing.assert_array_equal(early.coverage, later.coverage)
 
 
 def test_process_rejects_unknown_calibration():
