@@ -285,11 +285,10 @@ class _Ready:
 
 
 def _touched(a: np.ndarray) -> np.ndarray:
-    """``a``, one element per memory page written with its own value: the operating system
-    has mapped (and zeroed) every page once this returns."""
-    flat = a.reshape(-1)
-    step = max(1, 4096 // a.itemsize)
-    flat[::step] = flat[::step]
+    """``a`` (new, zeroed or uninitialised) with a zero written into every memory page: the
+    operating system has mapped (and zeroed) each page once this returns. (Reading would
+    not do: an unwritten page is read from a shared page of zeros.)"""
+    a.reshape(-1)[:: max(1, 4096 // a.itemsize)] = 0
     return a
 
 
