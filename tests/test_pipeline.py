@@ -132,6 +132,16 @@ def test_work_done_while_the_png_is_decoded_changes_nothing(monkeypatch):
     np.testing.assert_array_equal(early.coverage, later.coverage)
 
 
+def test_touched_memory_is_written_page_by_page():
+    """Writing, not reading, makes the system map each page (a read maps a shared page of
+    zeros): every page of the array gets a zero, the rest keeps its contents."""
+    from junoproc.pipeline import _touched
+
+    a = np.full(5000, 7.0, np.float32)
+    assert _touched(a) is a
+    assert (a[::1024] == 0).all() and (np.delete(a, np.arange(0, 5000, 1024)) == 7).all()
+
+
 def test_process_rejects_unknown_calibration():
     with pytest.raises(ValueError, match="offsets, rate, full, none"):
         process("whatever", calibrate="exact")
