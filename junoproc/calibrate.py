@@ -771,7 +771,8 @@ def fit_spin_rate(
         Filter whose magnification is held fixed when ``fit_scale`` is set.
     overlaps : SpinOverlaps, optional
         :func:`spin_overlaps` of ``geometry``, the stacks' filters and these options,
-        when made already (they need no pixels).
+        when made already (they need no pixels); overlaps made otherwise raise a
+        ``ValueError``.
 
     Returns
     -------

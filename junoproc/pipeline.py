@@ -226,7 +226,9 @@ def process(
         raw = source
     else:
         if stitch == "spin" and calibrate != "none" and (os.cpu_count() or 1) > 1:
-            early = _Early(camera=camera, corrections=corrections, view=view, scale=scale)
+            # the panorama's memory serves the path that renders GREEN during the offset fit
+            panorama = view == "panorama" and calibrate == "offsets" and not progress
+            early = _Early(camera=camera, corrections=corrections, panorama=panorama, scale=scale)
         raw = _load_telling(source, early)
     meta = raw.metadata
     ready = early.result(meta) if early is not None else None
@@ -299,9 +301,9 @@ class _Early:
     touch (the operating system zeroing each page) would otherwise cost the stages time.
     """
 
-    def __init__(self, *, camera: Any, corrections: Any, view: str, scale: float) -> None:
+    def __init__(self, *, camera: Any, corrections: Any, panorama: bool, scale: float) -> None:
         self._options = {"camera": camera, "corrections": corrections}
-        self._view, self._scale = view, scale
+        self._panorama, self._scale = panorama, scale
         self._meta: Metadata | None = None
         self._future: Any = None
 
@@ -325,10 +327,12 @@ class _Early:
             return _Ready(geometry, None, None, None)
         filters = [f for f in meta.filters if f in geometry.filters]
         overlaps = spin_overlaps(geometry, filters=filters)
-        strip = _touched(np.empty((meta.lines, LINE_SAMPLES), np.float32))
+        strip = None
+        if meta.sample_bits == 8:  # 16-bit products are linear: no decompanding
+            strip = _touched(np.empty((meta.lines, LINE_SAMPLES), np.float32))
         memory = None
         channels = [c for c in _RGB if c in filters]
-        if self._view == "panorama" and len(channels) > 1 and "GREEN" in channels:
+        if self._panorama and len(channels) > 1 and "GREEN" in channels:
             rows, cols = panorama_view(geometry, scale=self._scale).shape
             rows = math.ceil(rows * (1 + _EARLY_ROWS_MARGIN)) + 2
             memory = _touched(np.zeros(2 * len(channels) * rows * cols, np.float32))
