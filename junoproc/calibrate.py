@@ -1341,10 +1341,6 @@ def fit_filter_offsets(
     sf = geometry.sampling_factor
     # reference frames used: evenly spread, at most max_frames of them
     ref_frames = _spread(n_frames, max_frames)
-    ref, _ = _blurred_band(data[reference], 0, rows - 1, sigma, ref_frames)
-    # away from the limb and the night side: there the filters differ most (haze, limb
-    # darkening), and the strongest gradients of a frame would all be there
-    dark = min_lit * max(float(np.percentile(ref[:, ::4, ::16], 99.0)), 1e-12)
     ys = np.arange(trim_rows, rows - trim_rows)
     xs = np.arange(
         math.ceil((PHOTOACTIVE_COLUMNS.start + 8) / sf),
@@ -1374,7 +1370,20 @@ def fit_filter_offsets(
         iy, ix = np.divmod(i, score.shape[1])
         return iy, ix, grid[iy, ix]
 
-    found = [strongest(j) for j in range(ref_frames.size)]
+    # the reference frames and their strongest gradients, frame by frame on two cores
+    # (OpenCV and numpy release the GIL)
+    ref = np.empty((ref_frames.size, rows, cols), np.float32)
+
+    def blur(j: int) -> None:
+        ref[j] = _blurred_band(data[reference], 0, rows - 1, sigma, ref_frames[j : j + 1])[0][0]
+
+    cores = 2 if (os.cpu_count() or 1) > 1 and ref_frames.size > 1 else 1
+    with ThreadPoolExecutor(max_workers=cores) as pool:
+        list(pool.map(blur, range(ref_frames.size)))
+        # away from the limb and the night side: there the filters differ most (haze, limb
+        # darkening), and the strongest gradients of a frame would all be there
+        dark = min_lit * max(float(np.percentile(ref[:, ::4, ::16], 99.0)), 1e-12)
+        found = list(pool.map(strongest, range(ref_frames.size)))
     k = np.repeat(ref_frames, [f[0].size for f in found])
     iy, ix, v1 = (np.concatenate([f[i] for f in found]) for i in range(3))
     x, y = xs[ix].astype(np.float64), ys[iy].astype(np.float64)
