@@ -82,7 +82,7 @@ METHODS: dict[str, float | None] = {
 }
 
 _DEFAULT_PERCENTILE = (0.5, 99.5)
-#: Largest number of pixels a percentile interval is computed from (evenly spaced samples).
+#: Pixels a percentile interval is computed from, at most (about: whole rows are sampled).
 _INTERVAL_SAMPLES = 250_000
 #: Entries of the lookup table used for 8-bit output (error well under one output level).
 _LUT_SIZE = 1 << 20

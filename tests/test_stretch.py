@@ -296,3 +296,20 @@ def test_channel_planes_stretch_like_a_contiguous_image(out_dtype):
     np.testing.assert_array_equal(stretch(odd, **odd_kwargs), stretch(odd.copy(), **odd_kwargs))
     per = {**kwargs, "per_channel": True}
     np.testing.assert_array_equal(stretch(view, **per), stretch(view.copy(), **per))
+
+
+def test_lookup_mapping_sends_non_finite_to_the_first_entry():
+    """8-bit output maps NaN and +-inf to the table's first entry, whatever it is."""
+    from junoproc.stretch import _lut_into
+
+    values = np.array([[0.0, 0.5, np.nan, 1.0, np.inf, -np.inf, 2.0]], np.float32)
+    table = np.arange(1 << 20, dtype=np.int64) % 251 + 3  # first entry 3, not 0
+    table = table.astype(np.uint8)
+    out = np.zeros(values.shape, np.uint8)
+    _lut_into(values, 0.0, 1.0, table, out, np.float32)
+    top = table[-1]
+    assert out.tolist() == [[3, table[(1 << 19)], 3, top, 3, 3, top]]
+    zero_first = table.copy()
+    zero_first[0] = 0
+    _lut_into(values, 0.0, 1.0, zero_first, out, np.float32)
+    assert out[0, [2, 4, 5]].tolist() == [0, 0, 0]
