@@ -226,9 +226,14 @@ def process(
         raw = source
     else:
         if stitch == "spin" and calibrate != "none" and (os.cpu_count() or 1) > 1:
-            # the panorama's memory serves the path that renders GREEN during the offset fit
-            panorama = view == "panorama" and calibrate == "offsets" and not progress
-            early = _Early(camera=camera, corrections=corrections, panorama=panorama, scale=scale)
+            early = _Early(
+                camera=camera,
+                corrections=corrections,
+                calibrate=calibrate,
+                view=view,
+                scale=scale,
+                progress=progress,
+            )
         raw = _load_telling(source, early)
     meta = raw.metadata
     ready = early.result(meta) if early is not None else None
@@ -301,9 +306,19 @@ class _Early:
     touch (the operating system zeroing each page) would otherwise cost the stages time.
     """
 
-    def __init__(self, *, camera: Any, corrections: Any, panorama: bool, scale: float) -> None:
+    def __init__(
+        self,
+        *,
+        camera: Any,
+        corrections: Any,
+        calibrate: str,
+        view: str,
+        scale: float,
+        progress: Progress,
+    ) -> None:
         self._options = {"camera": camera, "corrections": corrections}
-        self._panorama, self._scale = panorama, scale
+        self._chain = {"calibrate": calibrate, "view": view, "progress": progress}
+        self._scale = scale
         self._meta: Metadata | None = None
         self._future: Any = None
 
@@ -332,7 +347,7 @@ class _Early:
             strip = _touched(np.empty((meta.lines, LINE_SAMPLES), np.float32))
         memory = None
         channels = [c for c in _RGB if c in filters]
-        if self._panorama and len(channels) > 1 and "GREEN" in channels:
+        if _renders_during_offsets(channels=channels, **self._chain):
             rows, cols = panorama_view(geometry, scale=self._scale).shape
             rows = math.ceil(rows * (1 + _EARLY_ROWS_MARGIN)) + 2
             memory = _touched(np.zeros(2 * len(channels) * rows * cols, np.float32))
@@ -404,7 +419,9 @@ def _process_spin(
             if view == "panorama":
                 # the offsets leave the spin, and so the panorama, as they are
                 out_view = panorama_view(geometry, scale=scale)
-            if out_view is not None and not progress and (os.cpu_count() or 1) > 1:
+            if _renders_during_offsets(
+                calibrate=calibrate, view=view, channels=channels, progress=progress
+            ):
                 geometry, offsets, rendered = _offsets_while_rendering(
                     stacks,
                     geometry,
@@ -456,6 +473,21 @@ def _process_spin(
     return Processed(image, coverage, channels, meta, tuple(history), report, out_view, geometry)
 
 
+def _renders_during_offsets(
+    *, calibrate: str, view: str, channels: Sequence[str], progress: Progress
+) -> bool:
+    """Whether :func:`process` takes the path of :func:`_offsets_while_rendering`: filter
+    offsets and a panorama of a colour product with GREEN, two cores, no progress bar."""
+    return (
+        calibrate == "offsets"
+        and view == "panorama"
+        and len(channels) > 1
+        and "GREEN" in channels
+        and not progress
+        and (os.cpu_count() or 1) > 1
+    )
+
+
 def _offsets_while_rendering(stacks, geometry, view, channels, trim_rows, *, memory=None):
     """:func:`~junoproc.calibrate.fit_filter_offsets` with GREEN rendered meanwhile.
 
@@ -468,14 +500,9 @@ def _offsets_while_rendering(stacks, geometry, view, channels, trim_rows, *, mem
     from concurrent.futures import ThreadPoolExecutor
 
     from .calibrate import fit_filter_offsets
-    from .render import _footprints, _from_planes, _render_into, _shifted_maps
+    from .render import _footprints, _from_planes, _render_into, _shifted_maps, _zero_planes
 
-    shape = (len(channels), *view.shape)
-    n = math.prod(shape)
-    if memory is not None and memory.size >= 2 * n:
-        planes, cover = memory[:n].reshape(shape), memory[n : 2 * n].reshape(shape)
-    else:
-        planes, cover = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
+    planes, cover = _zero_planes(len(channels), view.shape, memory=memory)
     others = [c for c in channels if c != "GREEN"]
 
     def green_then_footprints():

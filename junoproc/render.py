@@ -611,9 +611,7 @@ def render(
     filters = tuple(filters or [f for f in geometry.filters if f in stacks])
     if not filters:
         raise ValueError(f"no filter of {geometry.filters} is in the stacks ({tuple(stacks)})")
-    # channel planes, each contiguous; image and coverage are (rows, cols, C) views of them
-    planes = np.zeros((len(filters), *view.shape), np.float32)
-    cover = np.zeros((len(filters), *view.shape), np.float32)
+    planes, cover = _zero_planes(len(filters), view.shape)
     _render_into(
         stacks,
         geometry,
@@ -629,6 +627,18 @@ def render(
         progress=progress,
     )
     return _from_planes(planes, cover, filters, view)
+
+
+def _zero_planes(
+    n: int, shape: tuple[int, int], *, memory: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Zeroed (n, rows, cols) float32 image and coverage planes, each plane contiguous (the
+    image and coverage of a :class:`Rendered` are (rows, cols, n) views of them); in
+    ``memory`` (zeroed, flat float32) when it is large enough."""
+    size = n * shape[0] * shape[1]
+    if memory is not None and memory.size >= 2 * size:
+        return memory[:size].reshape(n, *shape), memory[size : 2 * size].reshape(n, *shape)
+    return np.zeros((n, *shape), np.float32), np.zeros((n, *shape), np.float32)
 
 
 def _common_of(rendered: Rendered) -> np.ndarray:

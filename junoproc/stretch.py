@@ -355,13 +355,13 @@ def _lut_into(
         x += 0.5
         np.clip(x, 0.0, _LUT_SIZE - 1, out=x)  # NaN stays NaN
         np.isfinite(src, out=ok)
-        if ok.all():
-            k[...] = x  # truncation: x >= 0, so the floor of x + 0.5, i.e. the nearest entry
-            np.take(table, k, out=out[r0 : r0 + block], mode="clip")
-            continue
-        with np.errstate(invalid="ignore"):  # NaN's index is arbitrary: replaced below
+        # truncation: x >= 0, so the floor of x + 0.5, i.e. the nearest entry; a NaN's
+        # index is arbitrary (and replaced below)
+        with np.errstate(invalid="ignore"):
             k[...] = x
         np.take(table, k, out=out[r0 : r0 + block], mode="clip")
+        if ok.all():
+            continue
         # non-finite: table[0]; multiplying by the mask is far cheaper than a masked copy
         if table[0] == 0:
             out[r0 : r0 + block] *= ok
@@ -489,7 +489,7 @@ def stretch(
     exact = isinstance(limits, (MinMaxInterval, ManualInterval))
     # before the interval clips +inf to 1
     finite = None if out == np.uint8 else np.isfinite(work)
-    result = None
+    result = table = None
     if out == np.uint8:
         # channel planes in, channel planes out (as numpy's ufuncs keep a layout)
         result = (
@@ -497,8 +497,6 @@ def stretch(
             if _planar(work)
             else np.empty(work.shape, dtype=np.uint8)
         )
-    table = None
-    if out == np.uint8:
         key = [None if v is None else float(v) for v in (a, gamma)]
         table = _uint8_table(method, *key)
     for c, (values, use) in enumerate(groups):
