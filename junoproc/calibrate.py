@@ -704,6 +704,7 @@ def fit_spin_rate(
     smoothing: Sequence[float] = (2.0, 1.0),
     pixel_fraction: Sequence[float] = (0.1, 0.3),
     max_pairs: int | None = 12,
+    coarse_pairs: int | None = 6,
     trim_rows: int = 2,
     column_step: int = 2,
     min_pixels: int = 2000,
@@ -747,13 +748,20 @@ def fit_spin_rate(
         0.035 %; below 0.3 the banded Jupiter scene drifts by up to 0.13 %.
     max_pairs : int or None
         Use at most this many frame pairs, evenly spread over the strip (None: all).
+    coarse_pairs : int or None
+        The coarse levels (all but the last) use at most this many of those pairs, evenly
+        spread (None: all of them). They only bring the last level within its reach, and
+        setting them up (blurring the framelets near the overlaps) costs as much as the
+        last level's: on the PJ43/44 products 6 pairs give the same rates to 1e-5 in
+        about 15 % less time.
     trim_rows : int
         Framelet edge rows not used.
     column_step : int
         Candidate overlap pixels on every n-th column.
     min_pixels : int
         Fewer overlap pixels with structure (in the pairs used) than this keeps the
-        starting rate, with a :class:`CalibrationWarning`.
+        starting rate, with a :class:`CalibrationWarning` (on the coarse levels: fewer
+        than this share of it, in proportion to the pairs they use).
     saturation : float
         Pixels at or above this linear DN are ignored.
     fit_gain : bool
@@ -792,6 +800,8 @@ def fit_spin_rate(
     >>> fit.status, bool(abs(fit.rate_rad_s - truth) / truth < 5e-4)
     ('fitted', True)
     """
+    if coarse_pairs is not None and (int(coarse_pairs) != coarse_pairs or coarse_pairs < 1):
+        raise ValueError(f"coarse_pairs must be a positive integer or None, got {coarse_pairs!r}")
     start = geometry.pointing.rate_rad_s
     fail = SpinFit(start, start, "nominal", math.nan, (), 0, 0)
     if geometry.n_frames < 2:
@@ -863,10 +873,13 @@ def fit_spin_rate(
                 saturation=saturation,
                 fraction=fraction,
             )
+            level_pairs = pairs if robust else pairs[_spread(pairs.size, coarse_pairs)]
+            # the structure needed, in proportion to the pairs used
+            needed = min_pixels * level_pairs.size / max(pairs.size, 1)
             levels = list(
                 pool.map(
-                    lambda f, level=level: level(
-                        maps[f], x=setup[f][0], y=setup[f][1], data=originals[f], pairs=pairs
+                    lambda f, level=level, use=level_pairs: level(
+                        maps[f], x=setup[f][0], y=setup[f][1], data=originals[f], pairs=use
                     ),
                     setup,
                 )
@@ -930,10 +943,11 @@ def fit_spin_rate(
                 rhs = sum(p[1] for p in parts)
                 n_used = sum(p[2] for p in parts)
                 pair_res = [v for p in parts for v in p[3]]
-                if n_used < min_pixels or normal[0, 0] <= 0:
+                if n_used < needed or normal[0, 0] <= 0:
                     warnings.warn(
-                        f"only {n_used} usable overlap pixels (need {min_pixels}): too little "
-                        "structure to fit the spin rate; keeping the nominal rate",
+                        f"only {n_used} usable overlap pixels in {level_pairs.size} frame pairs "
+                        f"(need {math.ceil(needed)}): too little structure to fit the spin "
+                        "rate; keeping the nominal rate",
                         CalibrationWarning,
                         stacklevel=2,
                     )

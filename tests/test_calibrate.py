@@ -183,3 +183,39 @@ def test_curvature_steps_reach_the_reweighting_answer_sooner(monkeypatch):
     assert abs(fit.rate_rad_s - reweighted.rate_rad_s) < 2e-5 * reweighted.rate_rad_s
     twists = fast.pointing.axis_tilt_rad[0], slow.pointing.axis_tilt_rad[0]
     assert abs(twists[0] - twists[1]) < 2e-5  # rad: 0.016 px at the framelet ends
+
+
+def test_coarse_levels_on_fewer_pairs_reach_the_same_answer(monkeypatch):
+    """The coarse levels only bring the last one within reach: on a real product, setting
+    them up on 6 of its 11 frame pairs gives the rate and twist of using all of them."""
+    import junoproc.calibrate as calibrate
+    from junoproc.io import load
+
+    from .conftest import JUNOCAM, require_shared
+
+    require_shared()
+    raw = load(JUNOCAM / "JNCE_2022186_43C00080_V01")
+    stacks = separate_filters(decompand_raw(raw), raw.metadata)
+    start = geometry_for(raw.metadata)
+    seen = []
+    level = calibrate._pair_level
+
+    def counting(*args, **kwargs):
+        seen.append(kwargs["pairs"].size)
+        return level(*args, **kwargs)
+
+    monkeypatch.setattr(calibrate, "_pair_level", counting)
+    coarse, fit = fit_spin_rate(stacks, start)
+    n_pairs = spin_overlaps(start).pairs.size
+    assert n_pairs == 11
+    assert sorted(set(seen)) == [6, n_pairs]  # the coarse level on 6 pairs, the last on all
+    seen.clear()
+    full, fit_all = fit_spin_rate(stacks, start, coarse_pairs=None)
+    assert set(seen) == {n_pairs}
+    assert fit.status == fit_all.status == "fitted"
+    assert abs(fit.rate_rad_s - fit_all.rate_rad_s) < 2e-5 * fit_all.rate_rad_s
+    twists = coarse.pointing.axis_tilt_rad[0], full.pointing.axis_tilt_rad[0]
+    assert abs(twists[0] - twists[1]) < 2e-5  # rad: 0.016 px at the framelet ends
+    for bad in (0, -3, 2.5):
+        with pytest.raises(ValueError, match="coarse_pairs"):
+            fit_spin_rate(stacks, start, coarse_pairs=bad)
