@@ -812,12 +812,13 @@ def _picture(
 
     from .stretch import stretch
 
-    valid = coverage > 0
+    # the coverage is the mask as it is (> 0): only the pixels sampled for the interval
+    # are compared
     if not alpha:
-        return stretch(image, mask=valid, out_dtype=out_dtype, **options)
+        return stretch(image, mask=coverage, out_dtype=out_dtype, **options)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(_alpha_of, coverage, np.dtype(out_dtype))
-        picture = stretch(image, mask=valid, out_dtype=out_dtype, **options)
+        picture = stretch(image, mask=coverage, out_dtype=out_dtype, **options)
         return _with_alpha(picture, coverage, alpha=pending.result())
 
 

@@ -220,16 +220,22 @@ def _make_stretch(method: str, a: float | None, gamma: float | None) -> BaseStre
 
 
 def _selection(data: np.ndarray, mask: ArrayLike | None) -> np.ndarray | None:
-    """``mask`` as booleans of shape ``data.shape`` or (colour images) ``data.shape[:2]``."""
+    """``mask`` checked: booleans, or numbers meaning True where > 0 (:func:`_selected`
+    reads them so), of shape ``data.shape`` or (colour images) ``data.shape[:2]``."""
     if mask is None:
         return None
     sel = np.asarray(mask)
     if sel.dtype.kind != "b":
         _check_numeric(sel, "mask")
-        sel = sel > 0  # coverage counts or weights
     if not (sel.shape == data.shape or (data.ndim == 3 and sel.shape == data.shape[:2])):
         raise ValueError(f"mask must have shape {data.shape[:2]} or {data.shape}, got {sel.shape}")
     return sel
+
+
+def _selected(sel: np.ndarray) -> np.ndarray:
+    """Part of a :func:`_selection` as booleans: coverage counts or weights are True where
+    > 0. Only the sampled part is compared, not the whole mask."""
+    return sel if sel.dtype.kind == "b" else sel > 0
 
 
 def _interval_sample(
@@ -246,7 +252,7 @@ def _interval_sample(
         sample = np.asarray(values[::step], dtype=dtype)
         keep = np.isfinite(sample)
         if sel is not None:
-            rows = sel[::step]
+            rows = _selected(sel[::step])
             keep &= rows if rows.shape == sample.shape else rows[..., None]
         return sample[keep]
     sample = np.asarray(values.reshape(-1)[::step], dtype=dtype)
@@ -254,9 +260,9 @@ def _interval_sample(
     if sel is not None:
         flat = sel.reshape(-1)
         if sel.shape == values.shape:
-            keep &= flat[::step]
+            keep &= _selected(flat[::step])
         else:  # one mask value per pixel, shared by its channels
-            keep &= flat[np.arange(0, values.size, step) // values.shape[-1]]
+            keep &= _selected(flat[np.arange(0, values.size, step) // values.shape[-1]])
     return sample[keep]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from astropy.visualization import (
@@ -273,6 +275,23 @@ def test_to_uint_helpers():
     assert to_uint16(np.linspace(0, 1, 65536)).tolist() == list(range(65536))
     with pytest.raises(ValueError, match="expected floats"):
         to_uint8(np.array([1, 2], np.uint16))
+
+
+@pytest.mark.parametrize("shape", [(2000, 300), (2000, 300, 3), (7, 300, 3)])
+def test_coverage_mask_on_a_sampled_interval_is_its_positive_part(shape, monkeypatch):
+    """Percentile intervals of large images come from a sample: a coverage mask (weights,
+    NaN for none) selects there exactly what ``coverage > 0`` does, in rows or in C order."""
+    module = importlib.import_module("junoproc.stretch")  # the package exports stretch()
+    monkeypatch.setattr(module, "_INTERVAL_SAMPLES", 5000)  # sampled: every few rows/pixels
+    rng = np.random.default_rng(3)
+    image = (rng.random(shape) * 1000).astype(np.float32)
+    coverage = rng.random(shape[:2]).astype(np.float32) - 0.5  # half of it <= 0
+    coverage[:, :10] = np.nan
+    image[coverage > 0.3] *= 0.01  # the selection changes the interval
+    kwargs = {"method": "linear", "percentile": (1, 99)}
+    got = stretch(image, mask=coverage, **kwargs)
+    np.testing.assert_array_equal(got, stretch(image, mask=coverage > 0, **kwargs))
+    assert not np.array_equal(got, stretch(image, **kwargs))
 
 
 @pytest.mark.parametrize("out_dtype", [np.uint8, np.float32])
