@@ -539,11 +539,17 @@ def _pair_level(
     n = v1.shape[1]
     m = min(max(int(fraction * n), 1), n)
     if m < n:
-        # how strongly each pixel responds to the parameters (each normalised over the pixels)
-        info = [g1x * a + g1y * b for a, b in zip(dx, dy, strict=True)]
-        score = sum(j * j / max(float(np.mean(j * j)), 1e-30) for j in info)
-        score = np.where(ok1, score, -1.0)
-        idx = np.argpartition(-score, m - 1, axis=1)[:, :m]
+        # how strongly each pixel responds to the parameters (each normalised over the
+        # pixels); in single precision, ample for a ranking
+        score = np.zeros(v1.shape, np.float32)
+        for a, b in zip(dx.astype(np.float32), dy.astype(np.float32), strict=True):
+            info = g1x * a
+            info += g1y * b
+            info *= info
+            info *= 1.0 / max(float(np.mean(info, dtype=np.float64)), 1e-30)
+            score += info
+        score[~ok1] = -1.0
+        idx = np.argpartition(score, n - m, axis=1)[:, n - m :]
     else:
         idx = np.broadcast_to(np.arange(n), v1.shape)
     v1 = np.take_along_axis(v1, idx, 1)
