@@ -759,15 +759,15 @@ def fit_spin_rate(
         spread (None: all of them). They only bring the last level within its reach, and
         setting them up (blurring the framelets near the overlaps) costs as much as the
         last level's: on the PJ43/44 products 6 pairs give the same rates to 1e-5 in
-        about 15 % less time.
+        about 15 % less time. When those pairs hold fewer than ``min_pixels`` overlap
+        pixels with structure (a small target seen in a few frames), all are used.
     trim_rows : int
         Framelet edge rows not used.
     column_step : int
         Candidate overlap pixels on every n-th column.
     min_pixels : int
         Fewer overlap pixels with structure (in the pairs used) than this keeps the
-        starting rate, with a :class:`CalibrationWarning` (on the coarse levels: fewer
-        than this share of it, in proportion to the pairs they use).
+        starting rate, with a :class:`CalibrationWarning`.
     saturation : float
         Pixels at or above this linear DN are ignored.
     fit_gain : bool
@@ -879,17 +879,26 @@ def fit_spin_rate(
                 saturation=saturation,
                 fraction=fraction,
             )
-            level_pairs = pairs if robust else pairs[_spread(pairs.size, coarse_pairs)]
-            # the structure needed, in proportion to the pairs used
-            needed = min_pixels * level_pairs.size / max(pairs.size, 1)
-            levels = list(
-                pool.map(
-                    lambda f, level=level, use=level_pairs: level(
-                        maps[f], x=setup[f][0], y=setup[f][1], data=originals[f], pairs=use
-                    ),
-                    setup,
+
+            def set_up(use, level=level):
+                return list(
+                    pool.map(
+                        lambda f: level(
+                            maps[f], x=setup[f][0], y=setup[f][1], data=originals[f], pairs=use
+                        ),
+                        setup,
+                    )
                 )
-            )
+
+            level_pairs = pairs if robust else pairs[_spread(pairs.size, coarse_pairs)]
+            levels = set_up(level_pairs)
+            if level_pairs.size < pairs.size and (
+                sum(lev.n_structured for lev in levels) < min_pixels
+            ):
+                # too little structure in those few pairs alone (a small target, seen in a
+                # few frames): all of them
+                level_pairs = pairs
+                levels = set_up(pairs)
             tol = 2e-3 if robust else 0.25
             moved = math.inf  # px, the last iteration's largest move
             for _ in range(iterations):
@@ -949,11 +958,10 @@ def fit_spin_rate(
                 rhs = sum(p[1] for p in parts)
                 n_used = sum(p[2] for p in parts)
                 pair_res = [v for p in parts for v in p[3]]
-                if n_used < needed or normal[0, 0] <= 0:
+                if n_used < min_pixels or normal[0, 0] <= 0:
                     warnings.warn(
-                        f"only {n_used} usable overlap pixels in {level_pairs.size} frame pairs "
-                        f"(need {math.ceil(needed)}): too little structure to fit the spin "
-                        "rate; keeping the nominal rate",
+                        f"only {n_used} usable overlap pixels (need {min_pixels}): too little "
+                        "structure to fit the spin rate; keeping the nominal rate",
                         CalibrationWarning,
                         stacklevel=2,
                     )

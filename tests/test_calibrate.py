@@ -187,7 +187,8 @@ def test_curvature_steps_reach_the_reweighting_answer_sooner(monkeypatch):
 
 def test_coarse_levels_on_fewer_pairs_reach_the_same_answer(monkeypatch):
     """The coarse levels only bring the last one within reach: on a real product, setting
-    them up on 6 of its 11 frame pairs gives the rate and twist of using all of them."""
+    them up on 6 of its 11 frame pairs gives the rate and twist of using all of them. A
+    small target seen in a few frames keeps all pairs."""
     import junoproc.calibrate as calibrate
     from junoproc.io import load
 
@@ -219,3 +220,12 @@ def test_coarse_levels_on_fewer_pairs_reach_the_same_answer(monkeypatch):
     for bad in (0, -3, 2.5):
         with pytest.raises(ValueError, match="coarse_pairs"):
             fit_spin_rate(stacks, start, coarse_pairs=bad)
+    # Io in the methane band: too little structure in 6 pairs alone, so all are used
+    raw = load_sample("io-pj57-methane")
+    stacks = separate_filters(decompand_raw(raw), raw.metadata)
+    start = geometry_for(raw.metadata)
+    seen.clear()
+    _, fit = fit_spin_rate(stacks, start, fit_twist=False)
+    n_pairs = spin_overlaps(start).pairs.size
+    assert fit.status == "fitted" and n_pairs > 6
+    assert seen == [6, n_pairs, n_pairs]  # coarse level tried on 6, then on all; last level
