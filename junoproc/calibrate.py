@@ -897,7 +897,6 @@ def fit_spin_rate(
             ):
                 # too little structure in those few pairs alone (a small target, seen in a
                 # few frames): all of them
-                level_pairs = pairs
                 levels = set_up(pairs)
             tol = 2e-3 if robust else 0.25
             moved = math.inf  # px, the last iteration's largest move
