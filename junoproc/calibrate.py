@@ -837,7 +837,7 @@ def fit_spin_rate(
     if overlaps is None:
         overlaps = spin_overlaps(geometry, **options)
     elif overlaps.geometry is not geometry or (overlaps.filters, overlaps.options) != (
-        _overlap_key(geometry, *options.values())
+        _overlap_key(geometry, **options)
     ):
         raise ValueError(
             "overlaps were made for another geometry, other filters or other options "
@@ -1245,8 +1245,13 @@ def _blurred_frames(data: np.ndarray, sigma: float, frames: np.ndarray) -> np.nd
     size of ``data`` whose other framelets are left unset."""
     out = np.empty(data.shape, dtype=np.float32)
     for i in frames:  # one at a time: no second copy of the stack
-        out[i] = _blurred_band(data, 0, data.shape[1] - 1, sigma, np.array([i]))[0][0]
+        out[i] = _blurred_frame(data, i, sigma)
     return out
+
+
+def _blurred_frame(data: np.ndarray, i: int, sigma: float) -> np.ndarray:
+    """Framelet ``i`` of ``data`` (n, rows, cols), blurred whole (see :func:`_blurred_band`)."""
+    return _blurred_band(data, 0, data.shape[1] - 1, sigma, np.array([i]))[0][0]
 
 
 def _block_projection(
@@ -1402,7 +1407,7 @@ def fit_filter_offsets(
     ref = np.empty((ref_frames.size, rows, cols), np.float32)
 
     def blur(j: int) -> None:
-        ref[j] = _blurred_band(data[reference], 0, rows - 1, sigma, ref_frames[j : j + 1])[0][0]
+        ref[j] = _blurred_frame(data[reference], ref_frames[j], sigma)
 
     cores = 2 if (os.cpu_count() or 1) > 1 and ref_frames.size > 1 else 1
     with ThreadPoolExecutor(max_workers=cores) as pool:

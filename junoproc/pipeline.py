@@ -108,7 +108,9 @@ class Processed:
         return dataclasses.replace(self, history=(*self.history, (name, dict(params))))
 
 
-def decompand_raw(raw: RawImage, *, bin_centres: bool = False) -> np.ndarray:
+def decompand_raw(
+    raw: RawImage, *, bin_centres: bool = False, out: np.ndarray | None = None
+) -> np.ndarray:
     """Linear DN of a raw product, honouring its companding mode.
 
     16-bit products (PDS RDR) are linear already and are returned as float32.
@@ -118,6 +120,8 @@ def decompand_raw(raw: RawImage, *, bin_centres: bool = False) -> np.ndarray:
     raw : RawImage
     bin_centres : bool
         See :func:`junoproc.decompand.decompand`.
+    out : float32 ndarray, optional
+        Contiguous array of the strip's shape to write the result into (returned).
 
     Returns
     -------
@@ -134,8 +138,15 @@ def decompand_raw(raw: RawImage, *, bin_centres: bool = False) -> np.ndarray:
     array([2879., 2879.], dtype=float32)
     """
     if raw.data.dtype != np.uint8:
-        return raw.data.astype(np.float32)
-    return decompand(raw.data, mode=raw.metadata.companding, bin_centres=bin_centres)
+        if out is None:
+            return raw.data.astype(np.float32)
+        if out.shape != raw.data.shape or out.dtype != np.float32:
+            raise ValueError(
+                f"out must be float32 of shape {raw.data.shape}, got {out.dtype} {out.shape}"
+            )
+        np.copyto(out, raw.data)
+        return out
+    return decompand(raw.data, mode=raw.metadata.companding, bin_centres=bin_centres, out=out)
 
 
 def _channels(stacks: Mapping[str, FilterStack]) -> tuple[str, ...]:
@@ -346,7 +357,7 @@ class _Early:
         if meta.sample_bits == 8:  # 16-bit products are linear: no decompanding
             strip = _touched(np.empty((meta.lines, LINE_SAMPLES), np.float32))
         memory = None
-        channels = [c for c in _RGB if c in filters]
+        channels = _channels(filters)
         if _renders_during_offsets(channels=channels, **self._chain):
             rows, cols = panorama_view(geometry, scale=self._scale).shape
             rows = math.ceil(rows * (1 + _EARLY_ROWS_MARGIN)) + 2
@@ -370,10 +381,8 @@ def _prepare(raw: RawImage, *, bin_centres: bool = False, out: np.ndarray | None
     ``out``: memory for the linear strip, used if it fits."""
     meta = raw.metadata
     history: list[tuple[str, Mapping[str, Any]]] = [("load", {"source": raw.source})]
-    if out is not None and raw.data.dtype == np.uint8 and out.shape == raw.data.shape:
-        linear = decompand(raw.data, mode=meta.companding, bin_centres=bin_centres, out=out)
-    else:
-        linear = decompand_raw(raw, bin_centres=bin_centres)
+    fits = out is not None and out.shape == raw.data.shape
+    linear = decompand_raw(raw, bin_centres=bin_centres, out=out if fits else None)
     history.append(("decompand", {"mode": meta.companding, "bin_centres": bin_centres}))
     stacks = separate_filters(linear, meta)
     history.append(("separate_filters", {"filters": list(meta.filters)}))
@@ -404,10 +413,6 @@ def _process_spin(
         geometry, overlaps = early.geometry, early.overlaps
     else:
         geometry, overlaps = geometry_for(meta, camera=camera, corrections=corrections), None
-    if overlaps is not None and overlaps.filters != tuple(
-        f for f in stacks if f in geometry.filters
-    ):
-        overlaps = None
     rendered = out_view = None
     if calibrate != "none":
         # a single band constrains the twist poorly: keep the camera's (shipped) value
@@ -525,10 +530,10 @@ def _offsets_while_rendering(stacks, geometry, view, channels, trim_rows, *, mem
         try:
             fitted, offsets = fit_filter_offsets(stacks, geometry)
         finally:
-            early = green.result()
+            footprints = green.result()
     maps = {}
     sf = geometry.sampling_factor
-    for f, m in (early or {}).items():
+    for f, m in (footprints or {}).items():
         dx, dy = offsets.corrections.centre_offset_px.get(f, (0.0, 0.0))
         shifted = _shifted_maps(m, dx / sf, dy / sf)  # un-summed pixels -> framelet pixels
         if shifted is not None:

@@ -647,9 +647,16 @@ def _common_of(rendered: Rendered) -> np.ndarray:
     cached = rendered.__dict__.get("_common")
     if cached is not None and cached.shape == rendered.coverage.shape[:2]:
         return cached
-    out = rendered.coverage[..., 0].copy()
-    for c in range(1, rendered.coverage.shape[-1]):
-        np.minimum(out, rendered.coverage[..., c], out=out)
+    cover = rendered.coverage
+    out = np.empty(cover.shape[:2], cover.dtype)
+    return _least_into(out, [cover[..., c] for c in range(cover.shape[-1])])
+
+
+def _least_into(out: np.ndarray, planes: Sequence[np.ndarray]) -> np.ndarray:
+    """The element-wise minimum of ``planes`` (at least one), written into ``out``."""
+    np.copyto(out, planes[0])
+    for plane in planes[1:]:
+        np.minimum(out, plane, out=out)
     return out
 
 
@@ -660,9 +667,7 @@ def _from_planes(
     common = np.empty(cover.shape[1:], cover.dtype)
 
     def least(rows: slice) -> None:
-        np.copyto(common[rows], cover[0, rows])
-        for c in range(1, cover.shape[0]):
-            np.minimum(common[rows], cover[c, rows], out=common[rows])
+        _least_into(common[rows], cover[:, rows])
 
     # row halves on two cores (numpy releases the GIL): the planes are large
     half = cover.shape[1] // 2

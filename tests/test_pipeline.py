@@ -142,6 +142,25 @@ def test_touched_memory_is_written_page_by_page():
     assert (a[::1024] == 0).all() and (np.delete(a, np.arange(0, 5000, 1024)) == 7).all()
 
 
+def test_decompand_raw_writes_into_out():
+    """8-bit products are decompanded into ``out``, 16-bit (linear) ones copied into it."""
+    from junoproc.data import load_sample
+    from junoproc.io import RawImage
+
+    raw = load_sample("io-pj57")
+    linear = RawImage(
+        np.arange(raw.data.size, dtype=np.uint16).reshape(raw.data.shape) % 4096,
+        raw.metadata,
+        "linear",
+    )
+    for product in (raw, linear):
+        out = np.full(product.data.shape, -1.0, np.float32)
+        assert decompand_raw(product, out=out) is out
+        np.testing.assert_array_equal(out, decompand_raw(product))
+        with pytest.raises(ValueError, match="out must be float32"):
+            decompand_raw(product, out=np.zeros(product.data.shape))
+
+
 def test_process_rejects_unknown_calibration():
     with pytest.raises(ValueError, match="offsets, rate, full, none"):
         process("whatever", calibrate="exact")
