@@ -18,13 +18,49 @@ RGB_PRODUCTS = [p for p in REAL_PRODUCTS if "C0" in p.split("_")[2]]
 METHANE_PRODUCTS = [p for p in REAL_PRODUCTS if "M0" in p.split("_")[2]]
 
 
-def require_shared() -> Path:
-    """Skip (with the reason) when ../shared/sample_data is not beside the checkout."""
-    if not JUNOCAM.is_dir():
-        pytest.skip(
-            f"real sample data not found at {JUNOCAM} (CI keeps ../shared beside the checkout)"
+#: Set (to anything but "" or "0") where the real data must be present, as ``.ci/run`` does:
+#: a missing file then fails the test run instead of skipping the tests that read it.
+REQUIRE_SHARED_ENV = "JUNOPROC_REQUIRE_SHARED"
+
+
+def shared_required() -> bool:
+    """Whether the environment demands the real sample data (:data:`REQUIRE_SHARED_ENV`)."""
+    return os.environ.get(REQUIRE_SHARED_ENV, "") not in ("", "0")
+
+
+def require_shared(path: Path | None = None, what: str = "real sample data") -> Path:
+    """Skip (with the reason) when ``path`` (default: the real products) is not beside the
+    checkout; fail instead when :func:`shared_required`."""
+    path = JUNOCAM if path is None else path
+    if not path.exists():
+        reason = f"{what} not found at {path} (CI keeps ../shared beside the checkout)"
+        if shared_required():
+            pytest.fail(f"{reason}; {REQUIRE_SHARED_ENV} is set, so it must be there", False)
+        pytest.skip(reason)
+    return SAMPLE if path == JUNOCAM else path
+
+
+def missing_shared() -> list[str]:
+    """What the real-data tests read and cannot find under :data:`SAMPLE`."""
+    wanted = {
+        "RGB products": RGB_PRODUCTS,
+        "methane products": METHANE_PRODUCTS,
+        "Data.zip bundles": sorted(SHARED.rglob("*-Data.zip")) if SHARED.is_dir() else [],
+        "PDS3 labels": sorted((SAMPLE / "pds_labels").glob("*.LBL")) if SAMPLE.is_dir() else [],
+        "JunoCam IK": [p for p in [SAMPLE / "spice/ik/juno_junocam_v03.ti"] if p.is_file()],
+        "Juno FK": [p for p in [SAMPLE / "spice/fk/juno_v12.tf"] if p.is_file()],
+    }
+    return [name for name, found in wanted.items() if not found]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop at once, naming what is missing, when the real data is demanded and incomplete
+    (tests parametrised over the products would otherwise quietly not exist)."""
+    missing = missing_shared() if shared_required() else []
+    if missing:
+        raise pytest.UsageError(
+            f"{REQUIRE_SHARED_ENV} is set but {SAMPLE} lacks: {', '.join(missing)}"
         )
-    return SAMPLE
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from junoproc.camera import (
 from junoproc.exceptions import MetadataError, MissingFileError, UnknownFilterError
 from junoproc.metadata import FILTERS, parse_metadata
 
-from .conftest import SAMPLE
+from .conftest import SAMPLE, require_shared
 
 IK = SAMPLE / "spice" / "ik" / "juno_junocam_v03.ti"
 
@@ -40,9 +40,7 @@ IK_PRINT_TOLERANCE_RAD = 1e-8
 
 @pytest.fixture(scope="module")
 def ik_path() -> Path:
-    if not IK.is_file():
-        pytest.skip(f"the real IK is not at {IK} (CI keeps ../shared beside the checkout)")
-    return IK
+    return require_shared(IK, "the real IK")
 
 
 @pytest.fixture(scope="module")

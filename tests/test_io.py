@@ -38,7 +38,7 @@ from junoproc.io import (
 from junoproc.metadata import parse_metadata, read_metadata_json
 
 from ._builders import crafted_png, patch_declared_size, sha256_tree, write_png, zip_with
-from .conftest import JUNOCAM, REAL_PRODUCTS, SAMPLE, SHARED
+from .conftest import JUNOCAM, REAL_PRODUCTS, SAMPLE, SHARED, require_shared
 
 RGB_ID = "JNCE_2022186_43C00080_V01"
 CH4_ID = "JNCE_2022186_43M00081_V01"
@@ -56,8 +56,7 @@ realdata = pytest.mark.realdata
 def product(pid: str) -> tuple[Path, Path, Path]:
     """(folder, raw PNG, metadata JSON) of a real product; skip when the data is absent."""
     folder = JUNOCAM / pid
-    if not folder.is_dir():
-        pytest.skip(f"real product {pid} not found under {JUNOCAM}")
+    require_shared(folder, f"real product {pid}")
     png = folder / "ImageSet" / f"{pid}-raw.png"
     (json_path,) = sorted((folder / "DataSet").glob("*-Metadata.json"))
     return folder, png, json_path

@@ -29,7 +29,7 @@ from junoproc.pointing import (
     spin_angle_of,
 )
 
-from .conftest import SAMPLE
+from .conftest import SAMPLE, require_shared
 
 FK = SAMPLE / "spice" / "fk" / "juno_v12.tf"
 
@@ -39,9 +39,7 @@ DT = 0.373
 
 @pytest.fixture(scope="module")
 def fk_path() -> Path:
-    if not FK.is_file():
-        pytest.skip(f"the real FK is not at {FK} (CI keeps ../shared beside the checkout)")
-    return FK
+    return require_shared(FK, "the real FK")
 
 
 def assert_rotation(m: np.ndarray, atol: float = 1e-14) -> None:
