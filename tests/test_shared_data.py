@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from .conftest import REQUIRE_SHARED_ENV, ROOT, missing_shared, shared_required
+from .conftest import REQUIRE_SHARED_ENV, ROOT
 
 TEST = "tests/test_metadata.py::test_every_real_record_parses_to_its_own_values"
 
@@ -47,9 +47,3 @@ def test_missing_data_fails_when_it_is_required(tmp_path):
     assert "RGB products" in message and "JunoCam IK" in message
     assert "passed" not in run.stdout and "skipped" not in run.stdout
 
-
-def test_this_run_has_the_data_it_is_required_to_have():
-    """In CI the requirement is on, and then nothing the real-data tests read is missing."""
-    if not shared_required():
-        pytest.skip(f"{REQUIRE_SHARED_ENV} is not set: the real data is optional here")
-    assert missing_shared() == []
