@@ -46,4 +46,3 @@ def test_missing_data_fails_when_it_is_required(tmp_path):
     assert REQUIRE_SHARED_ENV in message
     assert "RGB products" in message and "JunoCam IK" in message
     assert "passed" not in run.stdout and "skipped" not in run.stdout
-
