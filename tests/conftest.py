@@ -16,6 +16,10 @@ JUNOCAM = SAMPLE / "junocam"
 REAL_PRODUCTS = sorted(p.name for p in JUNOCAM.glob("JNCE_*")) if JUNOCAM.is_dir() else []
 RGB_PRODUCTS = [p for p in REAL_PRODUCTS if "C0" in p.split("_")[2]]
 METHANE_PRODUCTS = [p for p in REAL_PRODUCTS if "M0" in p.split("_")[2]]
+DATA_ZIPS = sorted(SHARED.rglob("*-Data.zip")) if SHARED.is_dir() else []
+PDS_LABELS = sorted((SAMPLE / "pds_labels").glob("*.LBL")) if SAMPLE.is_dir() else []
+IK = SAMPLE / "spice" / "ik" / "juno_junocam_v03.ti"
+FK = SAMPLE / "spice" / "fk" / "juno_v12.tf"
 
 
 #: Set (to anything but "" or "0") where the real data must be present, as ``.ci/run`` does:
@@ -37,27 +41,26 @@ def require_shared(path: Path | None = None, what: str = "real sample data") -> 
         if shared_required():
             pytest.fail(f"{reason}; {REQUIRE_SHARED_ENV} is set, so it must be there", False)
         pytest.skip(reason)
-    return SAMPLE if path == JUNOCAM else path
+    return path
 
 
 def missing_shared() -> list[str]:
     """What the real-data tests read and cannot find under :data:`SAMPLE`."""
-    wanted = {
-        "RGB products": RGB_PRODUCTS,
-        "methane products": METHANE_PRODUCTS,
-        "Data.zip bundles": sorted(SHARED.rglob("*-Data.zip")) if SHARED.is_dir() else [],
-        "PDS3 labels": sorted((SAMPLE / "pds_labels").glob("*.LBL")) if SAMPLE.is_dir() else [],
-        "JunoCam IK": [p for p in [SAMPLE / "spice/ik/juno_junocam_v03.ti"] if p.is_file()],
-        "Juno FK": [p for p in [SAMPLE / "spice/fk/juno_v12.tf"] if p.is_file()],
+    found = {
+        "RGB products": bool(RGB_PRODUCTS),
+        "methane products": bool(METHANE_PRODUCTS),
+        "Data.zip bundles": bool(DATA_ZIPS),
+        "PDS3 labels": bool(PDS_LABELS),
+        "JunoCam IK": IK.is_file(),
+        "Juno FK": FK.is_file(),
     }
-    return [name for name, found in wanted.items() if not found]
+    return [name for name, there in found.items() if not there]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Stop at once, naming what is missing, when the real data is demanded and incomplete
     (tests parametrised over the products would otherwise quietly not exist)."""
-    missing = missing_shared() if shared_required() else []
-    if missing:
+    if shared_required() and (missing := missing_shared()):
         raise pytest.UsageError(
             f"{REQUIRE_SHARED_ENV} is set but {SAMPLE} lacks: {', '.join(missing)}"
         )
@@ -65,4 +68,5 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.fixture(scope="session")
 def shared_sample() -> Path:
-    return require_shared()
+    require_shared()
+    return SAMPLE

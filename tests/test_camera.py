@@ -23,9 +23,7 @@ from junoproc.camera import (
 from junoproc.exceptions import MetadataError, MissingFileError, UnknownFilterError
 from junoproc.metadata import FILTERS, parse_metadata
 
-from .conftest import SAMPLE, require_shared
-
-IK = SAMPLE / "spice" / "ik" / "juno_junocam_v03.ti"
+from .conftest import IK, require_shared
 
 #: The IK's FOV corners are computed "for pixels (23.5,0.5), (23.5,127.5), (1630.5,127.5), and
 #: (1630.5,0.5)" in its corner-origin coordinates: the centres of the outermost photoactive

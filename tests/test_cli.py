@@ -15,9 +15,8 @@ from junoproc.io import load
 from junoproc.writers import read_png, read_png_text
 
 from ._builders import crafted_png, patch_declared_size, sha256_tree, write_png, zip_with
-from .conftest import JUNOCAM, REAL_PRODUCTS, SHARED, require_shared
+from .conftest import DATA_ZIPS, JUNOCAM, REAL_PRODUCTS, require_shared
 
-DATA_ZIPS = sorted(SHARED.rglob("*-Data.zip")) if SHARED.is_dir() else []
 RGB_ID = "JNCE_2022186_43C00080_V01"
 
 

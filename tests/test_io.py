@@ -38,12 +38,10 @@ from junoproc.io import (
 from junoproc.metadata import parse_metadata, read_metadata_json
 
 from ._builders import crafted_png, patch_declared_size, sha256_tree, write_png, zip_with
-from .conftest import JUNOCAM, REAL_PRODUCTS, SAMPLE, SHARED, require_shared
+from .conftest import DATA_ZIPS, JUNOCAM, PDS_LABELS, REAL_PRODUCTS, SAMPLE, require_shared
 
 RGB_ID = "JNCE_2022186_43C00080_V01"
 CH4_ID = "JNCE_2022186_43M00081_V01"
-DATA_ZIPS = sorted(SHARED.rglob("*-Data.zip")) if SHARED.is_dir() else []
-PDS_LABELS = sorted((SAMPLE / "pds_labels").glob("*.LBL")) if SAMPLE.is_dir() else []
 
 realdata = pytest.mark.realdata
 

@@ -29,9 +29,7 @@ from junoproc.pointing import (
     spin_angle_of,
 )
 
-from .conftest import SAMPLE, require_shared
-
-FK = SAMPLE / "spice" / "fk" / "juno_v12.tf"
+from .conftest import FK, require_shared
 
 #: Time between frames of a typical product: INTERFRAME_DELAY 0.372 s plus the IK's 1 ms.
 DT = 0.373
